@@ -1,0 +1,276 @@
+"""Measuring a GAN: a small reference classifier per data set, classifier-FID, mode coverage
+and cGAN label accuracy.
+
+classifier-FID (not Inception FID): the Fréchet distance between Gaussians fitted to the
+classifier's penultimate features of real test images and of generated images,
+
+    FID = ‖μ_r − μ_g‖² + Tr(Σ_r + Σ_g − 2 (Σ_r Σ_g)^½)
+
+It is always printed beside its floor, the same distance between real *train* and real *test*
+images: a perfect generator would score about the floor, not zero.
+
+    gan-train classifier --dataset mnist --data-dir ../shared/data --out pretrained/classifiers/mnist
+    gan-train evaluate pretrained/dcgan-mnist --data-dir ../shared/data --n 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from trainers.checkpoint import CheckpointError, load_checkpoint
+from trainers.data import ImageData, load_dataset
+
+CLASSIFIER_KIND = "gan-explorer-classifier"
+DEFAULT_CLASSIFIER_DIR = Path(__file__).resolve().parents[1] / "pretrained" / "classifiers"
+
+
+@dataclass
+class ClassifierConfig:
+    """A small CNN: two conv+pool stages, a 128-wide penultimate layer (the FID features)."""
+
+    image_shape: tuple[int, int, int] = (1, 28, 28)
+    num_classes: int = 10
+    width: int = 32
+    feature_dim: int = 128
+
+
+class ReferenceClassifier(nn.Module):
+    """(B, C, H, W) in [-1, 1] -> logits (B, K); ``features`` gives the (B, 128) penultimate layer."""
+
+    def __init__(self, config: ClassifierConfig) -> None:
+        super().__init__()
+        self.config = config
+        c, h, w = config.image_shape
+        k = config.width
+        self.body = nn.Sequential(
+            nn.Conv2d(c, k, 3, padding=1), nn.BatchNorm2d(k), nn.ReLU(),  # (B, 32, H, W)
+            nn.Conv2d(k, k, 3, padding=1), nn.BatchNorm2d(k), nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, 32, H/2, W/2)
+            nn.Conv2d(k, 2 * k, 3, padding=1), nn.BatchNorm2d(2 * k), nn.ReLU(),
+            nn.Conv2d(2 * k, 2 * k, 3, padding=1), nn.BatchNorm2d(2 * k), nn.ReLU(),
+            nn.MaxPool2d(2),  # (B, 64, H/4, W/4)
+            nn.Flatten(),
+            nn.Dropout(0.3),
+            nn.Linear(2 * k * (h // 4) * (w // 4), config.feature_dim), nn.ReLU(),  # (B, 128)
+        )
+        self.head = nn.Linear(config.feature_dim, config.num_classes)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.body(x))
+
+
+def save_classifier(model: ReferenceClassifier, directory: Path, meta: dict[str, Any]) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(directory / "model.safetensors"))
+    meta = {"kind": CLASSIFIER_KIND, "config": asdict(model.config), **meta}
+    (directory / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def load_classifier(directory: str | Path) -> tuple[ReferenceClassifier, dict[str, Any]]:
+    directory = Path(directory)
+    try:
+        meta = json.loads((directory / "meta.json").read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"no readable reference classifier in {directory}: {error}") from None
+    if meta.get("kind") != CLASSIFIER_KIND:
+        raise CheckpointError(f"{directory} is not a GAN Explorer reference classifier")
+    config = ClassifierConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()})
+    model = ReferenceClassifier(config)
+    model.load_state_dict(load_file(str(directory / "model.safetensors")), strict=True)
+    return model.eval(), meta
+
+
+def classifier_dir_for(dataset: str) -> Path:
+    return DEFAULT_CLASSIFIER_DIR / dataset
+
+
+def train_classifier(train: ImageData, test: ImageData, epochs: float = 3, batch_size: int = 128,
+                     lr: float = 1e-3, seed: int = 0, log=print) -> tuple[ReferenceClassifier, float]:
+    """Train the reference classifier with Adam and light augmentation; returns it and its test accuracy."""
+    torch.manual_seed(seed)
+    model = ReferenceClassifier(ClassifierConfig(train.image_shape, len(train.class_names)))
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    steps = int(epochs * len(train) / batch_size)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
+    gen = torch.Generator().manual_seed(seed)
+    model.train()
+    for step in range(steps):
+        idx = torch.randint(0, len(train), (batch_size,), generator=gen)
+        x, y = train.batch(idx)
+        if x.shape[1] == 3:  # random horizontal flip for natural images
+            flip = torch.rand(batch_size, generator=gen) < 0.5
+            x[flip] = x[flip].flip(-1)
+        loss = F.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step()
+        if step % 100 == 0:
+            log(f"classifier step {step}/{steps} loss {loss.item():.3f}")
+    model.eval()
+    return model, accuracy(model, test)
+
+
+@torch.no_grad()
+def _batched(model_fn, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
+    return torch.cat([model_fn(x[i : i + batch]) for i in range(0, len(x), batch)])
+
+
+def accuracy(model: ReferenceClassifier, data: ImageData) -> float:
+    x, y = data.batch(torch.arange(len(data)))
+    return (_batched(model, x).argmax(1) == y).float().mean().item()
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """FID between feature sets a (N, D) and b (M, D): ‖μa − μb‖² + Tr(Σa + Σb − 2 (Σa Σb)^½)."""
+    from scipy import linalg
+
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
+    covmean = covmean.real
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * covmean))
+
+
+def uint8_to_model_input(images: np.ndarray) -> torch.Tensor:
+    """uint8 (N, H, W, C) -> float (N, C, H, W) in [-1, 1], the models' normalisation."""
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+
+
+def evaluate_checkpoint(checkpoint: str | Path, data_dir: str | Path | None = None, n: int = 10_000,
+                        classifier_dir: str | Path | None = None, seed: int = 0) -> dict[str, Any]:
+    """All quality figures of one checkpoint (see the module docstring)."""
+    from trainers.cli import sample_images
+
+    loaded = load_checkpoint(checkpoint)
+    dataset = loaded.meta["dataset"]
+    classifier, cmeta = load_classifier(classifier_dir or classifier_dir_for(dataset))
+    test = load_dataset(dataset, data_dir, train=False, download=False)
+    train = load_dataset(dataset, data_dir, train=True, download=False)
+    start = time.perf_counter()
+    images, asked = sample_images(loaded, n, seed=seed)
+    sample_seconds = time.perf_counter() - start
+    fake = uint8_to_model_input(images)
+    x_test, _ = test.batch(torch.arange(len(test)))
+    gen = torch.Generator().manual_seed(seed)
+    x_train, _ = train.batch(torch.randperm(len(train), generator=gen)[: max(n, len(test))])
+    f_fake = _batched(classifier.features, fake).numpy().astype(np.float64)
+    f_test = _batched(classifier.features, x_test).numpy().astype(np.float64)
+    f_train = _batched(classifier.features, x_train).numpy().astype(np.float64)
+    predicted = _batched(classifier, fake).argmax(1).numpy()
+    k = classifier.config.num_classes
+    shares = np.bincount(predicted, minlength=k) / len(predicted)
+    result: dict[str, Any] = {
+        "checkpoint": str(loaded.path),
+        "model": loaded.spec.name,
+        "dataset": dataset,
+        "samples": n,
+        "classifier_test_accuracy": cmeta.get("test_accuracy"),
+        "classifier_fid": round(frechet_distance(f_test, f_fake), 3),
+        "classifier_fid_floor_train_vs_test": round(frechet_distance(f_test, f_train), 3),
+        "fid_note": "classifier-FID (not Inception FID): penultimate features of the project's reference classifier",
+        "class_shares": [round(float(s), 4) for s in shares],
+        "smallest_class_share": round(float(shares.min()), 4),
+        "sampling_images_per_s": round(n / sample_seconds, 1),
+        "inception_fid": _inception_fid_note(),
+    }
+    if asked is not None:
+        result["label_accuracy"] = round(float((predicted == asked).mean()), 4)
+    return result
+
+
+def _inception_fid_note() -> str:
+    try:
+        import torch_fidelity  # noqa: F401
+    except ImportError:
+        return "skipped: torch-fidelity is not installed (pip install torch-fidelity; needs Inception weights online)"
+    return "skipped: run torch-fidelity online with the sample .npz from `gan-train sample`"
+
+
+# --- CLI ---------------------------------------------------------------------------------------
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("checkpoint", type=Path, nargs="+", help="checkpoint folders to evaluate")
+    parser.add_argument("--data-dir", default=None, help="where the data set lives (e.g. ../shared/data)")
+    parser.add_argument("--n", type=int, default=10_000, help="generated samples per checkpoint")
+    parser.add_argument("--classifier", type=Path, help="reference classifier folder (default pretrained/classifiers/<dataset>)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--grid", type=Path, help="folder to write a sample grid PNG per checkpoint")
+    parser.add_argument("--write-meta", action="store_true", help="store the figures in each checkpoint's meta.json")
+
+
+def run_from_args(args: argparse.Namespace) -> int:
+    from trainers.checkpoint import META_FILE
+
+    for path in args.checkpoint:
+        result = evaluate_checkpoint(path, args.data_dir, args.n, args.classifier, args.seed)
+        print(json.dumps(result, indent=2))
+        if args.grid:
+            write_sample_grid(path, args.grid / f"{Path(result['checkpoint']).name}.png")
+        if args.write_meta:
+            meta_path = Path(result["checkpoint"]) / META_FILE
+            meta = json.loads(meta_path.read_text())
+            meta["metrics"] = {k: v for k, v in result.items() if k not in ("checkpoint", "model", "dataset")}
+            tmp = meta_path.with_suffix(".json.tmp")
+            tmp.write_text(json.dumps(meta, indent=2) + "\n")
+            tmp.replace(meta_path)
+    return 0
+
+
+def write_sample_grid(checkpoint: str | Path, out: Path, n: int = 100, seed: int = 1) -> Path:
+    """A 10x10 grid of the model's own samples (cGAN: one row per class)."""
+    from PIL import Image
+
+    from trainers.cli import sample_images
+    from trainers.engine import image_grid
+
+    loaded = load_checkpoint(checkpoint)
+    if loaded.conditional:
+        k = len(loaded.class_names)
+        images = np.concatenate([sample_images(loaded, 10, seed + c, label=c)[0] for c in range(k)])
+    else:
+        images, _ = sample_images(loaded, n, seed)
+    grid = image_grid(images, nrow=10)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).resize(
+        (grid.shape[1] * 2, grid.shape[0] * 2), Image.Resampling.NEAREST).save(out)
+    return out
+
+
+def add_classifier_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dataset", required=True, help="mnist, fashion-mnist or cifar10")
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--epochs", type=float, default=3)
+    parser.add_argument("--out", type=Path, help="default pretrained/classifiers/<dataset>")
+    parser.add_argument("--seed", type=int, default=0)
+
+
+def run_classifier_from_args(args: argparse.Namespace) -> int:
+    import shlex
+    import sys
+
+    train = load_dataset(args.dataset, args.data_dir, train=True)
+    test = load_dataset(args.dataset, args.data_dir, train=False)
+    start = time.perf_counter()
+    model, acc = train_classifier(train, test, epochs=args.epochs, seed=args.seed)
+    out = args.out or classifier_dir_for(args.dataset)
+    save_classifier(model, out, {"dataset": args.dataset, "class_names": train.class_names,
+                                 "test_accuracy": round(acc, 4), "test_images": len(test), "epochs": args.epochs,
+                                 "train_seconds": round(time.perf_counter() - start, 1),
+                                 "command": "gan-train " + shlex.join(sys.argv[1:])})
+    print(f"reference classifier for {args.dataset}: test accuracy {acc:.4f} on {len(test)} images -> {out}")
+    return 0
