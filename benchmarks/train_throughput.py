@@ -27,10 +27,20 @@ def tutorial_loop(data_dir: str, steps: int, batch_size: int, workers: int) -> f
     import torchvision.transforms as T
     from torchvision.datasets import FashionMNIST
 
-    dataset = FashionMNIST(data_dir, train=True, download=False,
-                           transform=T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,))]))
-    loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, shuffle=True, num_workers=workers,
-                                         drop_last=True, persistent_workers=workers > 0)
+    dataset = FashionMNIST(
+        data_dir,
+        train=True,
+        download=False,
+        transform=T.Compose([T.ToTensor(), T.Normalize((0.5,), (0.5,))]),
+    )
+    loader = torch.utils.data.DataLoader(
+        dataset,
+        batch_size=batch_size,
+        shuffle=True,
+        num_workers=workers,
+        drop_last=True,
+        persistent_workers=workers > 0,
+    )
     spec = get_spec("dcgan")
     config = spec.make_config((1, 28, 28))
     torch.manual_seed(0)
@@ -67,14 +77,19 @@ def tutorial_loop(data_dir: str, steps: int, batch_size: int, workers: int) -> f
     return steps * batch_size / (time.perf_counter() - start)
 
 
-def engine_throughput(model: str, dataset: str, data_dir: str, steps: int, batch_size: int,
-                      precision: str = "auto") -> tuple[float, str]:
+def engine_throughput(
+    model: str, dataset: str, data_dir: str, steps: int, batch_size: int, precision: str = "auto"
+) -> tuple[float, str]:
     """images/s of our engine (after 5 warm-up steps) and the precision it used."""
     data = load_dataset(dataset, data_dir, download=False)
     spec = get_spec(model)
     config = spec.make_config(data.image_shape, len(data.class_names))
-    trainer = GANTrainer(spec, config, TrainConfig(model=model, steps=steps + 5, batch_size=batch_size,
-                                                   precision=precision), data)
+    trainer = GANTrainer(
+        spec,
+        config,
+        TrainConfig(model=model, steps=steps + 5, batch_size=batch_size, precision=precision),
+        data,
+    )
     trainer._run_started = time.perf_counter()
     for _ in range(5):
         trainer.train_step()
@@ -85,21 +100,42 @@ def engine_throughput(model: str, dataset: str, data_dir: str, steps: int, batch
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-dir", default="../shared/data")
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--workers", type=int, default=2, help="tutorial DataLoader workers (tutorial: 2)")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="tutorial DataLoader workers (tutorial: 2)"
+    )
     args = parser.parse_args()
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, batch {args.batch_size}, {args.steps} timed steps")
+    print(
+        f"torch {torch.__version__}, threads {torch.get_num_threads()}, batch {args.batch_size}, {args.steps} timed steps"
+    )
     tutorial = tutorial_loop(args.data_dir, args.steps, args.batch_size, args.workers)
-    ours_fp32, _ = engine_throughput("dcgan", "fashion-mnist", args.data_dir, args.steps, args.batch_size, "fp32")
-    ours, precision = engine_throughput("dcgan", "fashion-mnist", args.data_dir, args.steps, args.batch_size)
+    ours_fp32, _ = engine_throughput(
+        "dcgan", "fashion-mnist", args.data_dir, args.steps, args.batch_size, "fp32"
+    )
+    ours, precision = engine_throughput(
+        "dcgan", "fashion-mnist", args.data_dir, args.steps, args.batch_size
+    )
     print(f"DCGAN-28 Fashion-MNIST  tutorial loop : {tutorial:8.1f} img/s")
-    print(f"DCGAN-28 Fashion-MNIST  ours fp32     : {ours_fp32:8.1f} img/s  ({ours_fp32 / tutorial:.2f}x)")
-    print(f"DCGAN-28 Fashion-MNIST  ours {precision:<9}: {ours:8.1f} img/s  ({ours / tutorial:.2f}x)  goal >= 1.5x")
-    for model, dataset in [("mlp-gan", "mnist"), ("dcgan", "mnist"), ("cgan", "mnist"), ("dcgan", "cifar10")]:
-        rate, precision = engine_throughput(model, dataset, args.data_dir, max(10, args.steps // 3), args.batch_size)
+    print(
+        f"DCGAN-28 Fashion-MNIST  ours fp32     : {ours_fp32:8.1f} img/s  ({ours_fp32 / tutorial:.2f}x)"
+    )
+    print(
+        f"DCGAN-28 Fashion-MNIST  ours {precision:<9}: {ours:8.1f} img/s  ({ours / tutorial:.2f}x)  goal >= 1.5x"
+    )
+    for model, dataset in [
+        ("mlp-gan", "mnist"),
+        ("dcgan", "mnist"),
+        ("cgan", "mnist"),
+        ("dcgan", "cifar10"),
+    ]:
+        rate, precision = engine_throughput(
+            model, dataset, args.data_dir, max(10, args.steps // 3), args.batch_size
+        )
         print(f"{model:8s} {dataset:14s} ours ({precision}): {rate:8.1f} img/s")
 
 

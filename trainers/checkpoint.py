@@ -80,7 +80,11 @@ def save_checkpoint(
     old = directory.with_name(f".{directory.name}.old")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
-    save_file(_detached(weights), str(tmp / WEIGHTS_FILE), metadata={"kind": KIND, "step": str(meta.get("step", 0))})
+    save_file(
+        _detached(weights),
+        str(tmp / WEIGHTS_FILE),
+        metadata={"kind": KIND, "step": str(meta.get("step", 0))},
+    )
     if train_state is not None:
         save_file(_detached(train_state), str(tmp / TRAIN_STATE_FILE), metadata={"kind": KIND})
     _write_json(tmp / META_FILE, {"format": FORMAT_VERSION, "kind": KIND, **meta})
@@ -133,9 +137,13 @@ def read_meta(path: str | Path) -> dict[str, Any]:
     try:
         meta = json.loads(meta_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise CheckpointError(f"{meta_path} is not valid JSON ({error}); the file is corrupt or truncated") from None
+        raise CheckpointError(
+            f"{meta_path} is not valid JSON ({error}); the file is corrupt or truncated"
+        ) from None
     if not isinstance(meta, dict) or meta.get("kind") != KIND:
-        raise CheckpointError(f"{meta_path} is not a GAN Explorer checkpoint (kind is not {KIND!r})")
+        raise CheckpointError(
+            f"{meta_path} is not a GAN Explorer checkpoint (kind is not {KIND!r})"
+        )
     if meta.get("format") != FORMAT_VERSION:
         raise CheckpointError(
             f"{meta_path} has format {meta.get('format')!r}; this version reads format {FORMAT_VERSION}"
@@ -153,17 +161,23 @@ def _read_safetensors(path: Path, device: str | torch.device = "cpu") -> dict[st
     try:
         return load_file(str(path), device=str(device))
     except (SafetensorError, OSError, ValueError) as error:
-        raise CheckpointError(f"{path} is truncated or corrupt and cannot be read: {error}") from None
+        raise CheckpointError(
+            f"{path} is truncated or corrupt and cannot be read: {error}"
+        ) from None
 
 
-def load_into(module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str, source: Path) -> None:
+def load_into(
+    module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str, source: Path
+) -> None:
     """Load ``prefix.*`` tensors into a module strictly, or explain the mismatch."""
     state = {k[len(prefix) + 1 :]: v for k, v in tensors.items() if k.startswith(prefix + ".")}
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as error:
         detail = " ".join(str(error).split())[:400]
-        raise CheckpointError(f"{source}: the {prefix} weights do not fit the stored config: {detail}") from None
+        raise CheckpointError(
+            f"{source}: the {prefix} weights do not fit the stored config: {detail}"
+        ) from None
 
 
 @dataclass
@@ -206,7 +220,9 @@ class LoadedCheckpoint:
         return self.spec.conditional
 
 
-def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", use_ema: bool = True) -> LoadedCheckpoint:
+def load_checkpoint(
+    path: str | Path, device: str | torch.device = "cpu", use_ema: bool = True
+) -> LoadedCheckpoint:
     """Load a checkpoint for inference, validating everything on the way.
 
     Raises:
@@ -233,7 +249,9 @@ def load_checkpoint(path: str | Path, device: str | torch.device = "cpu", use_em
     return LoadedCheckpoint(directory, meta, spec, config, generator, discriminator)
 
 
-def load_weights_and_state(directory: str | Path) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+def load_weights_and_state(
+    directory: str | Path,
+) -> tuple[dict[str, Any], dict[str, torch.Tensor], dict[str, torch.Tensor]]:
     """(meta, weights, train_state) of a training checkpoint, for ``--resume``."""
     directory = resolve_checkpoint_dir(directory)
     meta = read_meta(directory)
@@ -244,7 +262,10 @@ def load_weights_and_state(directory: str | Path) -> tuple[dict[str, Any], dict[
 
 # --- optimiser state <-> flat tensors -------------------------------------------------------
 
-def flatten_optimizer(optimizer: torch.optim.Optimizer, prefix: str) -> tuple[dict[str, torch.Tensor], list[dict]]:
+
+def flatten_optimizer(
+    optimizer: torch.optim.Optimizer, prefix: str
+) -> tuple[dict[str, torch.Tensor], list[dict]]:
     """Adam's nested state dict as flat ``prefix/state/<param>/<key>`` tensors + JSON param groups."""
     state = optimizer.state_dict()
     tensors = {
@@ -256,7 +277,10 @@ def flatten_optimizer(optimizer: torch.optim.Optimizer, prefix: str) -> tuple[di
 
 
 def unflatten_optimizer(
-    optimizer: torch.optim.Optimizer, prefix: str, tensors: dict[str, torch.Tensor], param_groups: list[dict]
+    optimizer: torch.optim.Optimizer,
+    prefix: str,
+    tensors: dict[str, torch.Tensor],
+    param_groups: list[dict],
 ) -> None:
     nested: dict[int, dict[str, torch.Tensor]] = {}
     for name, value in tensors.items():

@@ -1,10 +1,10 @@
 """`gan-train`: one command line for every trainer.
 
-    gan-train dcgan --dataset fashion-mnist --epochs 5 --out runs/dcgan-fashion
-    gan-train dcgan --out runs/dcgan-fashion --resume --steps 6000
-    gan-train sample runs/dcgan-fashion --n 64 --out samples.npz
-    gan-train export runs/dcgan-fashion pretrained/dcgan-fashion-mnist --half
-    gan-train dcgan --dataset cifar10 --dry-run
+gan-train dcgan --dataset fashion-mnist --epochs 5 --out runs/dcgan-fashion
+gan-train dcgan --out runs/dcgan-fashion --resume --steps 6000
+gan-train sample runs/dcgan-fashion --n 64 --out samples.npz
+gan-train export runs/dcgan-fashion pretrained/dcgan-fashion-mnist --half
+gan-train dcgan --dataset cifar10 --dry-run
 """
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ import numpy as np
 import torch
 
 from trainers.checkpoint import CheckpointError, load_checkpoint, read_meta, save_checkpoint
-from trainers.data import DATASETS, DataUnavailableError, load_dataset, parse_dataset_name, synthetic_dataset
+from trainers.data import (
+    DATASETS,
+    DataUnavailableError,
+    load_dataset,
+    parse_dataset_name,
+    synthetic_dataset,
+)
 from trainers.device import DEVICES, PRECISIONS, pick_device
 from trainers.engine import GANTrainer, JsonlLogger, SampleSaver, TrainConfig, TrainingDiverged
 from trainers.events import CallbackList, Finished, Step
@@ -39,71 +45,141 @@ class UserError(Exception):
 
 # --- argument parsing --------------------------------------------------------------------------
 
+
 def _add_train_arguments(parser: argparse.ArgumentParser, family: str) -> None:
     spec = MODELS[family]
     data = parser.add_argument_group("data")
-    data.add_argument("--dataset", default="mnist",
-                      help=f"{', '.join(DATASETS)} or folder:PATH (one sub-folder per class). Default: mnist")
-    data.add_argument("--data-dir", default=None,
-                      help="where data sets live or are downloaded to (default $GAN_EXPLORER_DATA or "
-                      "~/.cache/gan-explorer/data). Offline, point it at a copy, e.g. ../shared/data")
+    data.add_argument(
+        "--dataset",
+        default="mnist",
+        help=f"{', '.join(DATASETS)} or folder:PATH (one sub-folder per class). Default: mnist",
+    )
+    data.add_argument(
+        "--data-dir",
+        default=None,
+        help="where data sets live or are downloaded to (default $GAN_EXPLORER_DATA or "
+        "~/.cache/gan-explorer/data). Offline, point it at a copy, e.g. ../shared/data",
+    )
     data.add_argument("--no-download", action="store_true", help="never try to download data")
-    data.add_argument("--image-size", type=int, default=None, help="side for folder:PATH images (default 64)")
+    data.add_argument(
+        "--image-size", type=int, default=None, help="side for folder:PATH images (default 64)"
+    )
     length = parser.add_mutually_exclusive_group()
     length.add_argument("--steps", type=int, help="total G updates to train to (default 1000)")
     length.add_argument("--epochs", type=float, help="passes over the data (converted to steps)")
     run = parser.add_argument_group("run")
-    run.add_argument("--out", type=Path, help="run folder: checkpoint/, log.jsonl, samples/ (default runs/<model>-<dataset>)")
-    run.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    run.add_argument("--device", default="auto", choices=DEVICES, help="auto = CUDA, then MPS, then CPU")
-    run.add_argument("--precision", default="auto", choices=PRECISIONS,
-                     help="auto = bf16 autocast for conv models on CPUs with AVX-512 BF16 and on CUDA")
-    run.add_argument("--dry-run", action="store_true", help="train 3 steps on synthetic data, save, reload; seconds")
+    run.add_argument(
+        "--out",
+        type=Path,
+        help="run folder: checkpoint/, log.jsonl, samples/ (default runs/<model>-<dataset>)",
+    )
+    run.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its last checkpoint"
+    )
+    run.add_argument(
+        "--device", default="auto", choices=DEVICES, help="auto = CUDA, then MPS, then CPU"
+    )
+    run.add_argument(
+        "--precision",
+        default="auto",
+        choices=PRECISIONS,
+        help="auto = bf16 autocast for conv models on CPUs with AVX-512 BF16 and on CUDA",
+    )
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="train 3 steps on synthetic data, save, reload; seconds",
+    )
     run.add_argument("--seed", type=int, default=0, help="seeds weights, data order and noise")
-    run.add_argument("--sample-every", type=int, default=500, help="save the fixed-noise grid every N steps")
-    run.add_argument("--checkpoint-every", type=int, default=500, help="write the checkpoint every N steps")
+    run.add_argument(
+        "--sample-every", type=int, default=500, help="save the fixed-noise grid every N steps"
+    )
+    run.add_argument(
+        "--checkpoint-every", type=int, default=500, help="write the checkpoint every N steps"
+    )
     run.add_argument("--log-every", type=int, default=10, help="append to log.jsonl every N steps")
     opt = parser.add_argument_group("optimisation")
     opt.add_argument("--batch-size", type=int, default=64)
     opt.add_argument("--loss", default="non-saturating", choices=LOSSES)
-    opt.add_argument("--d-steps", type=int, default=1, help="D updates per G update (Goodfellow's k)")
+    opt.add_argument(
+        "--d-steps", type=int, default=1, help="D updates per G update (Goodfellow's k)"
+    )
     opt.add_argument("--lr-g", type=float, default=2e-4, help="G's Adam learning rate")
-    opt.add_argument("--lr-d", type=float, default=2e-4, help="D's Adam learning rate (differs from --lr-g: TTUR)")
+    opt.add_argument(
+        "--lr-d",
+        type=float,
+        default=2e-4,
+        help="D's Adam learning rate (differs from --lr-g: TTUR)",
+    )
     opt.add_argument("--beta1", type=float, default=0.5)
     opt.add_argument("--beta2", type=float, default=0.999)
-    opt.add_argument("--ema", type=float, default=0.0, dest="ema_decay", help="EMA decay of G's weights, e.g. 0.999 (0 = off)")
+    opt.add_argument(
+        "--ema",
+        type=float,
+        default=0.0,
+        dest="ema_decay",
+        help="EMA decay of G's weights, e.g. 0.999 (0 = off)",
+    )
     opt.add_argument("--gp-weight", type=float, default=10.0, help="WGAN-GP penalty weight")
     model = parser.add_argument_group("model")
     model.add_argument("--preset", choices=sorted(spec.presets), help="a named model variant")
     model.add_argument("--latent-dim", type=int, help="size of z (default depends on the model)")
     model.add_argument("--spectral-norm", action="store_true", help="spectral normalisation in D")
-    model.add_argument("--minibatch-std", action="store_true", help="minibatch discrimination (std-dev feature) in D")
+    model.add_argument(
+        "--minibatch-std",
+        action="store_true",
+        help="minibatch discrimination (std-dev feature) in D",
+    )
     if family != "mlp-gan":
-        model.add_argument("--upsample", choices=UPSAMPLE_MODES, help="G's upsampling: convtranspose (default) or resize-conv")
-    model.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="any other model-config field, JSON value, e.g. --set 'channels=[256,128]'")
+        model.add_argument(
+            "--upsample",
+            choices=UPSAMPLE_MODES,
+            help="G's upsampling: convtranspose (default) or resize-conv",
+        )
+    model.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="any other model-config field, JSON value, e.g. --set 'channels=[256,128]'",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gan-train", description="Train and use the GAN Explorer models.")
+    parser = argparse.ArgumentParser(
+        prog="gan-train", description="Train and use the GAN Explorer models."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for family in GAN_FAMILIES:
-        p = sub.add_parser(family, help=MODELS[family].description, description=MODELS[family].description)
+        p = sub.add_parser(
+            family, help=MODELS[family].description, description=MODELS[family].description
+        )
         _add_train_arguments(p, family)
     p = sub.add_parser("sample", help="write samples from a checkpoint (.npz or a folder of PNGs)")
     p.add_argument("checkpoint", type=Path, help="a checkpoint folder (or a run folder)")
     p.add_argument("--n", type=int, default=64, help="number of images")
-    p.add_argument("--label", type=int, help="cGAN: the class to ask for (default: cycle through classes)")
+    p.add_argument(
+        "--label", type=int, help="cGAN: the class to ask for (default: cycle through classes)"
+    )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--truncation", type=float, default=None, help="clip |z| to this value (truncation trick)")
-    p.add_argument("--out", type=Path, required=True, help="FILE.npz (uint8 images (N,H,W,C), labels) or a folder for PNGs")
+    p.add_argument(
+        "--truncation", type=float, default=None, help="clip |z| to this value (truncation trick)"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="FILE.npz (uint8 images (N,H,W,C), labels) or a folder for PNGs",
+    )
     p.add_argument("--device", default="auto", choices=DEVICES)
     p = sub.add_parser("export", help="make a shipped, inference-only checkpoint from a run")
     p.add_argument("checkpoint", type=Path)
     p.add_argument("out", type=Path)
     p.add_argument("--half", action="store_true", help="store weights as float16 (half the size)")
     p.add_argument("--name", help="display name stored in meta.json")
-    p.add_argument("--no-ema", action="store_true", help="ship the raw G even when an EMA G was kept")
+    p.add_argument(
+        "--no-ema", action="store_true", help="ship the raw G even when an EMA G was kept"
+    )
     _add_optional_subcommands(sub)
     return parser
 
@@ -121,14 +197,46 @@ def _add_optional_subcommands(sub: argparse._SubParsersAction) -> None:
 
 # (subcommand, module, function adding its arguments, function running it, help)
 OPTIONAL_SUBCOMMANDS: list[tuple[str, str, str, str, str]] = [
-    ("evaluate", "trainers.evaluate", "add_arguments", "run_from_args",
-     "measure checkpoints: classifier-FID vs its floor, mode coverage, cGAN label accuracy"),
-    ("classifier", "trainers.evaluate", "add_classifier_arguments", "run_classifier_from_args",
-     "train the small reference classifier that evaluate uses"),
+    (
+        "evaluate",
+        "trainers.evaluate",
+        "add_arguments",
+        "run_from_args",
+        "measure checkpoints: classifier-FID vs its floor, mode coverage, cGAN label accuracy",
+    ),
+    (
+        "classifier",
+        "trainers.evaluate",
+        "add_classifier_arguments",
+        "run_classifier_from_args",
+        "train the small reference classifier that evaluate uses",
+    ),
+    (
+        "cyclegan",
+        "trainers.cyclegan",
+        "add_arguments",
+        "run_from_args",
+        "CycleGAN (Zhu et al. 2017): unpaired image-to-image translation between two image folders",
+    ),
+    (
+        "translate",
+        "trainers.cyclegan",
+        "add_translate_arguments",
+        "run_translate_from_args",
+        "translate images with a CycleGAN checkpoint (a2b or b2a)",
+    ),
+    (
+        "evaluate-cyclegan",
+        "trainers.cyclegan",
+        "add_cyclegan_eval_arguments",
+        "run_cyclegan_eval_from_args",
+        "CycleGAN: cycle L1 on test images, target-domain rate of a classifier, before/after grid",
+    ),
 ]
 
 
 # --- training ----------------------------------------------------------------------------------
+
 
 def _model_overrides(args: argparse.Namespace) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
@@ -157,15 +265,22 @@ class ProgressBar:
     def __init__(self, total: int, initial: int) -> None:
         from tqdm import tqdm
 
-        self.bar = tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True, mininterval=0.5)
+        self.bar = tqdm(
+            total=total, initial=initial, unit="step", dynamic_ncols=True, mininterval=0.5
+        )
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, Step):
             self.bar.update(event.step - self.bar.n)
             if event.step % 5 == 0:
-                self.bar.set_postfix(d=f"{event.losses['d']:.3f}", g=f"{event.losses['g']:.3f}",
-                                     Dx=f"{event.d_real:.2f}", DGz=f"{event.d_fake:.2f}",
-                                     img_s=f"{event.images_per_s:.0f}", refresh=False)
+                self.bar.set_postfix(
+                    d=f"{event.losses['d']:.3f}",
+                    g=f"{event.losses['g']:.3f}",
+                    Dx=f"{event.d_real:.2f}",
+                    DGz=f"{event.d_fake:.2f}",
+                    img_s=f"{event.images_per_s:.0f}",
+                    refresh=False,
+                )
         elif isinstance(event, Finished):
             self.bar.close()
 
@@ -187,26 +302,59 @@ def run_training(args: argparse.Namespace, argv: list[str]) -> int:
         meta = read_meta(out / "checkpoint")
         if meta["model"] != family:
             raise UserError(f"--resume: {out} holds a {meta['model']} run, not {family}")
-        data = load_dataset(meta["dataset"], args.data_dir, download=not args.no_download, image_size=meta["image_shape"][1])
+        data = load_dataset(
+            meta["dataset"],
+            args.data_dir,
+            download=not args.no_download,
+            image_size=meta["image_shape"][1],
+        )
         steps = _steps_from_args(args, data, meta["train_config"]["batch_size"])
-        trainer = GANTrainer.resume(out, data, device, steps=steps, command=meta.get("command") or command)
-        trainer.command = meta.get("command", command) + (f"  # resumed: {command}" if meta.get("command") != command else "")
+        trainer = GANTrainer.resume(
+            out, data, device, steps=steps, command=meta.get("command") or command
+        )
+        trainer.command = meta.get("command", command) + (
+            f"  # resumed: {command}" if meta.get("command") != command else ""
+        )
     else:
         if has_checkpoint:
-            raise UserError(f"{out} already holds a checkpoint; pass --resume to continue it or choose another --out")
-        data = load_dataset(dataset, args.data_dir, download=not args.no_download, image_size=args.image_size)
+            raise UserError(
+                f"{out} already holds a checkpoint; pass --resume to continue it or choose another --out"
+            )
+        data = load_dataset(
+            dataset, args.data_dir, download=not args.no_download, image_size=args.image_size
+        )
         model_config = _make_config(spec, data.image_shape, len(data.class_names), args)
         config = _train_config(args, family, data)
         trainer = GANTrainer(spec, model_config, config, data, device, out, command)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "options.json").write_text(json.dumps({"command": command, "train_config": vars_json(config),
-                                                       "model_config": vars_json(model_config)}, indent=2) + "\n")
-    print(f"gan-train: {family} on {data.name} ({len(data)} images {data.image_shape}), device {device}, "
-          f"precision {trainer.precision}, steps {trainer.step} -> {trainer.config.steps}, run folder {out}", file=sys.stderr)
-    callback = CallbackList([ProgressBar(trainer.config.steps, trainer.step),
-                             JsonlLogger(out / "log.jsonl", trainer.config.log_every), SampleSaver(out / "samples")])
+        (out / "options.json").write_text(
+            json.dumps(
+                {
+                    "command": command,
+                    "train_config": vars_json(config),
+                    "model_config": vars_json(model_config),
+                },
+                indent=2,
+            )
+            + "\n"
+        )
+    print(
+        f"gan-train: {family} on {data.name} ({len(data)} images {data.image_shape}), device {device}, "
+        f"precision {trainer.precision}, steps {trainer.step} -> {trainer.config.steps}, run folder {out}",
+        file=sys.stderr,
+    )
+    callback = CallbackList(
+        [
+            ProgressBar(trainer.config.steps, trainer.step),
+            JsonlLogger(out / "log.jsonl", trainer.config.log_every),
+            SampleSaver(out / "samples"),
+        ]
+    )
     finished = trainer.run(callback)
-    print(f"gan-train: {finished.reason} at step {finished.step}; checkpoint in {out / 'checkpoint'}", file=sys.stderr)
+    print(
+        f"gan-train: {finished.reason} at step {finished.step}; checkpoint in {out / 'checkpoint'}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -218,7 +366,9 @@ def vars_json(obj: Any) -> dict[str, Any]:
 
 def _make_config(spec, image_shape, num_classes, args):
     try:
-        return spec.make_config(image_shape, num_classes, preset=args.preset, **_model_overrides(args))
+        return spec.make_config(
+            image_shape, num_classes, preset=args.preset, **_model_overrides(args)
+        )
     except TypeError as error:
         raise UserError(f"bad model option: {error}") from None
 
@@ -232,10 +382,23 @@ def _steps_from_args(args: argparse.Namespace, data, batch_size: int) -> int | N
 def _train_config(args: argparse.Namespace, family: str, data) -> TrainConfig:
     steps = _steps_from_args(args, data, args.batch_size) or 1000
     return TrainConfig(
-        model=family, dataset=data.name, steps=steps, batch_size=args.batch_size, loss=args.loss,
-        d_steps=args.d_steps, lr_g=args.lr_g, lr_d=args.lr_d, beta1=args.beta1, beta2=args.beta2,
-        ema_decay=args.ema_decay, gp_weight=args.gp_weight, seed=args.seed, precision=args.precision,
-        sample_every=args.sample_every, checkpoint_every=args.checkpoint_every, log_every=args.log_every,
+        model=family,
+        dataset=data.name,
+        steps=steps,
+        batch_size=args.batch_size,
+        loss=args.loss,
+        d_steps=args.d_steps,
+        lr_g=args.lr_g,
+        lr_d=args.lr_d,
+        beta1=args.beta1,
+        beta2=args.beta2,
+        ema_decay=args.ema_decay,
+        gp_weight=args.gp_weight,
+        seed=args.seed,
+        precision=args.precision,
+        sample_every=args.sample_every,
+        checkpoint_every=args.checkpoint_every,
+        log_every=args.log_every,
     )
 
 
@@ -257,17 +420,28 @@ def _dry_run(args: argparse.Namespace, spec, dataset: str, device: torch.device)
         labels = torch.arange(4, device=device) if spec.conditional else None
         trainer.generator.eval()
         with torch.no_grad():
-            same = torch.allclose(trainer.generator(z, labels), loaded.generator(z, labels), atol=1e-5)
+            same = torch.allclose(
+                trainer.generator(z, labels), loaded.generator(z, labels), atol=1e-5
+            )
         if not same:
             raise UserError("dry run: the reloaded checkpoint gives different images")
-        print(f"dry run OK: {spec.name} {shape}, 3 steps, last losses {losses[-1]}, checkpoint round trip identical")
+        print(
+            f"dry run OK: {spec.name} {shape}, 3 steps, last losses {losses[-1]}, checkpoint round trip identical"
+        )
     return 0
 
 
 # --- sample and export -------------------------------------------------------------------------
 
-def sample_images(loaded, n: int, seed: int = 0, label: int | None = None, truncation: float | None = None,
-                  device: torch.device | str = "cpu") -> tuple[np.ndarray, np.ndarray | None]:
+
+def sample_images(
+    loaded,
+    n: int,
+    seed: int = 0,
+    label: int | None = None,
+    truncation: float | None = None,
+    device: torch.device | str = "cpu",
+) -> tuple[np.ndarray, np.ndarray | None]:
     """uint8 (N, H, W, C) samples and, for cGAN, the asked labels (N,)."""
     from trainers.data import to_uint8_images
 
@@ -307,7 +481,9 @@ def run_sample(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         for i, image in enumerate(images):
             suffix = f"_label{labels[i]}" if labels is not None else ""
-            Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(out / f"sample_{i:05d}{suffix}.png")
+            Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(
+                out / f"sample_{i:05d}{suffix}.png"
+            )
     print(f"wrote {len(images)} images {images.shape[1:]} to {out}")
     return 0
 
@@ -323,7 +499,7 @@ def run_export(args: argparse.Namespace) -> int:
     weights = load_file(str(source / WEIGHTS_FILE))
     has_ema = any(k.startswith("G_ema.") for k in weights)
     g_prefix = "G_ema." if has_ema and not args.no_ema else "G."
-    exported = {"G." + k[len(g_prefix):]: v for k, v in weights.items() if k.startswith(g_prefix)}
+    exported = {"G." + k[len(g_prefix) :]: v for k, v in weights.items() if k.startswith(g_prefix)}
     exported |= {k: v for k, v in weights.items() if k.startswith("D.")}
     if args.half:
         exported = {k: v.half() if v.is_floating_point() else v for k, v in exported.items()}
@@ -340,6 +516,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 # --- entry point -------------------------------------------------------------------------------
 
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -352,11 +529,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export":
             return run_export(args)
         return args.run(args)
-    except (UserError, CheckpointError, DataUnavailableError, TrainingDiverged, ValueError, FileNotFoundError) as error:
+    except (
+        UserError,
+        CheckpointError,
+        DataUnavailableError,
+        TrainingDiverged,
+        ValueError,
+        FileNotFoundError,
+    ) as error:
         print(f"gan-train: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("gan-train: interrupted; resume with --resume (the last checkpoint is kept)", file=sys.stderr)
+        print(
+            "gan-train: interrupted; resume with --resume (the last checkpoint is kept)",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -23,7 +23,9 @@ import torch
 
 DATASETS: tuple[str, ...] = ("mnist", "fashion-mnist", "cifar10")
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-DEFAULT_DATA_DIR = Path(os.environ.get("GAN_EXPLORER_DATA", Path.home() / ".cache" / "gan-explorer" / "data"))
+DEFAULT_DATA_DIR = Path(
+    os.environ.get("GAN_EXPLORER_DATA", Path.home() / ".cache" / "gan-explorer" / "data")
+)
 
 
 class DataUnavailableError(RuntimeError):
@@ -53,7 +55,9 @@ class ImageData:
     def __len__(self) -> int:
         return self.images.shape[0]
 
-    def batch(self, indices: torch.Tensor, device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    def batch(
+        self, indices: torch.Tensor, device: torch.device | str = "cpu"
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Images scaled to [-1, 1] (float32, (B, C, H, W)) and their labels (B,)."""
         x = self.images[indices].to(device, non_blocking=True).float().div_(127.5).sub_(1.0)
         return x, self.labels[indices].to(device)
@@ -93,7 +97,9 @@ def load_dataset(
     parse_dataset_name(name)
     root = Path(data_dir) if data_dir is not None else DEFAULT_DATA_DIR
     if name.startswith("folder:"):
-        return load_image_folder(Path(name[len("folder:") :]), image_size=image_size or 64, name=name)
+        return load_image_folder(
+            Path(name[len("folder:") :]), image_size=image_size or 64, name=name
+        )
     if name in ("mnist", "fashion-mnist"):
         return _load_torchvision_digits(name, root, train, download)
     return _load_cifar10(root, train, download)
@@ -133,10 +139,16 @@ def _load_cifar10(root: Path, train: bool, download: bool) -> ImageData:
         ds = datasets.CIFAR10(str(root), train=train, download=download)
     except Exception as error:
         raise DataUnavailableError(
-            _offline_message("cifar10", root, "cifar-10-batches-py/ or CIFAR10/{train,test}/<class>/")
+            _offline_message(
+                "cifar10", root, "cifar-10-batches-py/ or CIFAR10/{train,test}/<class>/"
+            )
         ) from error
-    images = torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()  # (N, 32, 32, 3) -> (N, 3, 32, 32)
-    return ImageData(images, torch.tensor(ds.targets, dtype=torch.long), list(ds.classes), "cifar10")
+    images = (
+        torch.from_numpy(ds.data).permute(0, 3, 1, 2).contiguous()
+    )  # (N, 32, 32, 3) -> (N, 3, 32, 32)
+    return ImageData(
+        images, torch.tensor(ds.targets, dtype=torch.long), list(ds.classes), "cifar10"
+    )
 
 
 def load_image_folder(folder: Path, image_size: int = 64, name: str | None = None) -> ImageData:
@@ -169,12 +181,16 @@ def load_image_folder(folder: Path, image_size: int = 64, name: str | None = Non
                 raise DataUnavailableError(f"{path} is not a readable image: {error}") from error
             labels.append(label)
     if not arrays:
-        raise DataUnavailableError(f"no images ({', '.join(sorted(IMAGE_EXTENSIONS))}) found under {folder}")
+        raise DataUnavailableError(
+            f"no images ({', '.join(sorted(IMAGE_EXTENSIONS))}) found under {folder}"
+        )
     images = torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()  # (N, 3, S, S)
     if grayscale:
         images = images[:, :1].contiguous()
     class_names = [d.name for d in class_dirs] if class_dirs != [folder] else []
-    return ImageData(images, torch.tensor(labels, dtype=torch.long), class_names, name or f"folder:{folder}")
+    return ImageData(
+        images, torch.tensor(labels, dtype=torch.long), class_names, name or f"folder:{folder}"
+    )
 
 
 def _center_square(img, size: int):

@@ -22,9 +22,15 @@ def pick_device(name: str = "auto") -> torch.device:
             return torch.device("mps")
         return torch.device("cpu")
     if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda was asked for but no CUDA GPU is available (try --device auto)")
-    if name == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
-        raise ValueError("--device mps was asked for but Apple MPS is not available (try --device auto)")
+        raise ValueError(
+            "--device cuda was asked for but no CUDA GPU is available (try --device auto)"
+        )
+    if name == "mps" and not (
+        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
+        raise ValueError(
+            "--device mps was asked for but Apple MPS is not available (try --device auto)"
+        )
     return torch.device(name)
 
 
@@ -39,7 +45,7 @@ def cpu_has_fast_bf16() -> bool:
 
 
 def resolve_precision(precision: str, device: torch.device, convolutional: bool = True) -> str:
-    """"auto" -> "bf16" where bf16 autocast is fast, else "fp32".
+    """ "auto" -> "bf16" where bf16 autocast is fast, else "fp32".
 
     Measured on a 2-core AVX-512 BF16 CPU (batch 128): DCGAN-28 903 -> 1453 img/s and cGAN-28
     807 -> 1134 img/s with bf16, but MLP-GAN 4940 -> 3456 img/s (small matmuls lose to the casts),

@@ -90,7 +90,9 @@ def image_grid(images: np.ndarray, nrow: int, padding: int = 2) -> np.ndarray:
     """uint8 (B, H, W, C) -> one uint8 (rows*(H+p)+p, nrow*(W+p)+p, C) picture."""
     b, h, w, c = images.shape
     rows = math.ceil(b / nrow)
-    grid = np.zeros((rows * (h + padding) + padding, nrow * (w + padding) + padding, c), dtype=np.uint8)
+    grid = np.zeros(
+        (rows * (h + padding) + padding, nrow * (w + padding) + padding, c), dtype=np.uint8
+    )
     for i in range(b):
         r, col = divmod(i, nrow)
         top, left = padding + r * (h + padding), padding + col * (w + padding)
@@ -132,11 +134,15 @@ class GANTrainer:
         self.generator, self.discriminator = spec.build(model_config)
         self.generator.to(self.device)
         self.discriminator.to(self.device)
-        self.channels_last = any(isinstance(m, nn.Conv2d | nn.ConvTranspose2d) for m in self.generator.modules())
+        self.channels_last = any(
+            isinstance(m, nn.Conv2d | nn.ConvTranspose2d) for m in self.generator.modules()
+        )
         if self.channels_last and self.device.type == "cpu":  # faster conv kernels on CPU
             self.generator.to(memory_format=torch.channels_last)
             self.discriminator.to(memory_format=torch.channels_last)
-        self.precision = resolve_precision(config.precision, self.device, convolutional=self.channels_last)
+        self.precision = resolve_precision(
+            config.precision, self.device, convolutional=self.channels_last
+        )
         self.generator_ema = copy.deepcopy(self.generator).eval() if config.ema_decay > 0 else None
         betas = (config.beta1, config.beta2)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=betas)
@@ -164,7 +170,13 @@ class GANTrainer:
         """The next batch of a per-epoch shuffle seeded by (seed, epoch): resuming replays it exactly."""
         per_epoch = max(1, len(self.data) // self.config.batch_size)
         epoch, index = divmod(self.batches_drawn, per_epoch)
-        order = torch.randperm(len(self.data), generator=torch.Generator().manual_seed(self.config.seed * 100_003 + epoch))
+        if getattr(self, "_order_epoch", None) != epoch:  # one shuffle per epoch, cached
+            seed = self.config.seed * 100_003 + epoch
+            self._order = torch.randperm(
+                len(self.data), generator=torch.Generator().manual_seed(seed)
+            )
+            self._order_epoch = epoch
+        order = self._order
         b = self.config.batch_size
         indices = order[index * b : (index + 1) * b]
         self.batches_drawn += 1
@@ -177,7 +189,9 @@ class GANTrainer:
         z = torch.randn(n, self.model_config.latent_dim, generator=self.rng).to(self.device)
         labels = None
         if self.spec.conditional:
-            labels = torch.randint(0, self.model_config.num_classes, (n,), generator=self.rng).to(self.device)
+            labels = torch.randint(0, self.model_config.num_classes, (n,), generator=self.rng).to(
+                self.device
+            )
         return z, labels
 
     @property
@@ -195,20 +209,30 @@ class GANTrainer:
         with autocast(self.device, self.precision):
             with torch.no_grad():
                 fake = self.generator(z, fake_labels)  # (B, C, H, W); no graph into G
-            real_logits = self.discriminator(real, labels if self.spec.conditional else None).float()
+            real_logits = self.discriminator(
+                real, labels if self.spec.conditional else None
+            ).float()
             fake_logits = self.discriminator(fake, fake_labels).float()
             loss = d_loss(cfg.loss, real_logits, fake_logits)
         if cfg.loss == "wgan-gp":
-            loss = loss + cfg.gp_weight * gradient_penalty(self.discriminator, real, fake.float(), fake_labels)
+            loss = loss + cfg.gp_weight * gradient_penalty(
+                self.discriminator, real, fake.float(), fake_labels
+            )
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
-        return {"d": loss.item(), "d_real": realness(cfg.loss, real_logits), "d_fake": realness(cfg.loss, fake_logits)}
+        return {
+            "d": loss.item(),
+            "d_real": realness(cfg.loss, real_logits),
+            "d_fake": realness(cfg.loss, fake_logits),
+        }
 
     def g_step(self) -> dict[str, float]:
         """One G update: make fakes, ask D, move G so D calls them real (D is not updated)."""
         z, labels = self._noise(self.config.batch_size)
-        self.discriminator.requires_grad_(False)  # gradients flow through D to G, D's weights stay put
+        self.discriminator.requires_grad_(
+            False
+        )  # gradients flow through D to G, D's weights stay put
         try:
             with autocast(self.device, self.precision):
                 fake = self.generator(z, labels)
@@ -228,7 +252,9 @@ class GANTrainer:
         # Warm-up (as TF's ExponentialMovingAverage with num_updates): early on the average
         # follows G closely instead of staying stuck near the random initial weights.
         decay = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
-        for p_ema, p in zip(self.generator_ema.parameters(), self.generator.parameters(), strict=True):
+        for p_ema, p in zip(
+            self.generator_ema.parameters(), self.generator.parameters(), strict=True
+        ):
             p_ema.lerp_(p, 1.0 - decay)
         for b_ema, b in zip(self.generator_ema.buffers(), self.generator.buffers(), strict=True):
             b_ema.copy_(b)
@@ -274,7 +300,9 @@ class GANTrainer:
 
     # --- the loop -------------------------------------------------------------------------------
 
-    def run(self, callback: Callback | None = None, stop: threading.Event | None = None) -> Finished:
+    def run(
+        self, callback: Callback | None = None, stop: threading.Event | None = None
+    ) -> Finished:
         """Train until ``config.steps`` or until ``stop`` is set (checked between steps)."""
         callback = callback or (lambda event: None)
         cfg = self.config
@@ -289,7 +317,11 @@ class GANTrainer:
                 callback(event)
                 if cfg.sample_every and self.step % cfg.sample_every == 0:
                     callback(Samples(self.step, self.sample_grid()))
-                if self.out_dir is not None and cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+                if (
+                    self.out_dir is not None
+                    and cfg.checkpoint_every
+                    and self.step % cfg.checkpoint_every == 0
+                ):
                     callback(Checkpointed(self.step, str(self.save())))
         except TrainingDiverged as error:
             finished = Finished(self.step, "error", str(error))
@@ -370,7 +402,15 @@ class GANTrainer:
         train_config = TrainConfig(**{k: v for k, v in meta["train_config"].items() if k in known})
         if steps is not None:
             train_config.steps = steps
-        trainer = cls(spec, model_config, train_config, data, device, out_dir, command or meta.get("command", ""))
+        trainer = cls(
+            spec,
+            model_config,
+            train_config,
+            data,
+            device,
+            out_dir,
+            command or meta.get("command", ""),
+        )
         source = out_dir / "checkpoint"
         ckpt.load_into(trainer.generator, weights, "G", source)
         ckpt.load_into(trainer.discriminator, weights, "D", source)
@@ -410,9 +450,15 @@ class JsonlLogger:
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, Step) and event.step % self.every == 0:
-            record = {"step": event.step, "epoch": round(event.epoch, 4), **event.losses,
-                      "d_real": event.d_real, "d_fake": event.d_fake,
-                      "images_per_s": round(event.images_per_s, 1), "wall_time": round(event.wall_time, 2)}
+            record = {
+                "step": event.step,
+                "epoch": round(event.epoch, 4),
+                **event.losses,
+                "d_real": event.d_real,
+                "d_fake": event.d_fake,
+                "images_per_s": round(event.images_per_s, 1),
+                "wall_time": round(event.wall_time, 2),
+            }
             with self.path.open("a") as handle:
                 handle.write(json.dumps(record) + "\n")
 

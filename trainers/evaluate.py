@@ -54,15 +54,24 @@ class ReferenceClassifier(nn.Module):
         c, h, w = config.image_shape
         k = config.width
         self.body = nn.Sequential(
-            nn.Conv2d(c, k, 3, padding=1), nn.BatchNorm2d(k), nn.ReLU(),  # (B, 32, H, W)
-            nn.Conv2d(k, k, 3, padding=1), nn.BatchNorm2d(k), nn.ReLU(),
+            nn.Conv2d(c, k, 3, padding=1),
+            nn.BatchNorm2d(k),
+            nn.ReLU(),  # (B, 32, H, W)
+            nn.Conv2d(k, k, 3, padding=1),
+            nn.BatchNorm2d(k),
+            nn.ReLU(),
             nn.MaxPool2d(2),  # (B, 32, H/2, W/2)
-            nn.Conv2d(k, 2 * k, 3, padding=1), nn.BatchNorm2d(2 * k), nn.ReLU(),
-            nn.Conv2d(2 * k, 2 * k, 3, padding=1), nn.BatchNorm2d(2 * k), nn.ReLU(),
+            nn.Conv2d(k, 2 * k, 3, padding=1),
+            nn.BatchNorm2d(2 * k),
+            nn.ReLU(),
+            nn.Conv2d(2 * k, 2 * k, 3, padding=1),
+            nn.BatchNorm2d(2 * k),
+            nn.ReLU(),
             nn.MaxPool2d(2),  # (B, 64, H/4, W/4)
             nn.Flatten(),
             nn.Dropout(0.3),
-            nn.Linear(2 * k * (h // 4) * (w // 4), config.feature_dim), nn.ReLU(),  # (B, 128)
+            nn.Linear(2 * k * (h // 4) * (w // 4), config.feature_dim),
+            nn.ReLU(),  # (B, 128)
         )
         self.head = nn.Linear(config.feature_dim, config.num_classes)
 
@@ -75,7 +84,10 @@ class ReferenceClassifier(nn.Module):
 
 def save_classifier(model: ReferenceClassifier, directory: Path, meta: dict[str, Any]) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(directory / "model.safetensors"))
+    save_file(
+        {k: v.contiguous() for k, v in model.state_dict().items()},
+        str(directory / "model.safetensors"),
+    )
     meta = {"kind": CLASSIFIER_KIND, "config": asdict(model.config), **meta}
     (directory / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
@@ -88,7 +100,9 @@ def load_classifier(directory: str | Path) -> tuple[ReferenceClassifier, dict[st
         raise CheckpointError(f"no readable reference classifier in {directory}: {error}") from None
     if meta.get("kind") != CLASSIFIER_KIND:
         raise CheckpointError(f"{directory} is not a GAN Explorer reference classifier")
-    config = ClassifierConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()})
+    config = ClassifierConfig(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
+    )
     model = ReferenceClassifier(config)
     model.load_state_dict(load_file(str(directory / "model.safetensors")), strict=True)
     return model.eval(), meta
@@ -98,8 +112,15 @@ def classifier_dir_for(dataset: str) -> Path:
     return DEFAULT_CLASSIFIER_DIR / dataset
 
 
-def train_classifier(train: ImageData, test: ImageData, epochs: float = 3, batch_size: int = 128,
-                     lr: float = 1e-3, seed: int = 0, log=print) -> tuple[ReferenceClassifier, float]:
+def train_classifier(
+    train: ImageData,
+    test: ImageData,
+    epochs: float = 3,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    seed: int = 0,
+    log=print,
+) -> tuple[ReferenceClassifier, float]:
     """Train the reference classifier with Adam and light augmentation; returns it and its test accuracy."""
     torch.manual_seed(seed)
     model = ReferenceClassifier(ClassifierConfig(train.image_shape, len(train.class_names)))
@@ -151,8 +172,13 @@ def uint8_to_model_input(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1)
 
 
-def evaluate_checkpoint(checkpoint: str | Path, data_dir: str | Path | None = None, n: int = 10_000,
-                        classifier_dir: str | Path | None = None, seed: int = 0) -> dict[str, Any]:
+def evaluate_checkpoint(
+    checkpoint: str | Path,
+    data_dir: str | Path | None = None,
+    n: int = 10_000,
+    classifier_dir: str | Path | None = None,
+    seed: int = 0,
+) -> dict[str, Any]:
     """All quality figures of one checkpoint (see the module docstring)."""
     from trainers.cli import sample_images
 
@@ -203,14 +229,25 @@ def _inception_fid_note() -> str:
 
 # --- CLI ---------------------------------------------------------------------------------------
 
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("checkpoint", type=Path, nargs="+", help="checkpoint folders to evaluate")
-    parser.add_argument("--data-dir", default=None, help="where the data set lives (e.g. ../shared/data)")
+    parser.add_argument(
+        "--data-dir", default=None, help="where the data set lives (e.g. ../shared/data)"
+    )
     parser.add_argument("--n", type=int, default=10_000, help="generated samples per checkpoint")
-    parser.add_argument("--classifier", type=Path, help="reference classifier folder (default pretrained/classifiers/<dataset>)")
+    parser.add_argument(
+        "--classifier",
+        type=Path,
+        help="reference classifier folder (default pretrained/classifiers/<dataset>)",
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--grid", type=Path, help="folder to write a sample grid PNG per checkpoint")
-    parser.add_argument("--write-meta", action="store_true", help="store the figures in each checkpoint's meta.json")
+    parser.add_argument(
+        "--grid", type=Path, help="folder to write a sample grid PNG per checkpoint"
+    )
+    parser.add_argument(
+        "--write-meta", action="store_true", help="store the figures in each checkpoint's meta.json"
+    )
 
 
 def run_from_args(args: argparse.Namespace) -> int:
@@ -224,7 +261,9 @@ def run_from_args(args: argparse.Namespace) -> int:
         if args.write_meta:
             meta_path = Path(result["checkpoint"]) / META_FILE
             meta = json.loads(meta_path.read_text())
-            meta["metrics"] = {k: v for k, v in result.items() if k not in ("checkpoint", "model", "dataset")}
+            meta["metrics"] = {
+                k: v for k, v in result.items() if k not in ("checkpoint", "model", "dataset")
+            }
             tmp = meta_path.with_suffix(".json.tmp")
             tmp.write_text(json.dumps(meta, indent=2) + "\n")
             tmp.replace(meta_path)
@@ -247,7 +286,8 @@ def write_sample_grid(checkpoint: str | Path, out: Path, n: int = 100, seed: int
     grid = image_grid(images, nrow=10)
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).resize(
-        (grid.shape[1] * 2, grid.shape[0] * 2), Image.Resampling.NEAREST).save(out)
+        (grid.shape[1] * 2, grid.shape[0] * 2), Image.Resampling.NEAREST
+    ).save(out)
     return out
 
 
@@ -268,9 +308,20 @@ def run_classifier_from_args(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     model, acc = train_classifier(train, test, epochs=args.epochs, seed=args.seed)
     out = args.out or classifier_dir_for(args.dataset)
-    save_classifier(model, out, {"dataset": args.dataset, "class_names": train.class_names,
-                                 "test_accuracy": round(acc, 4), "test_images": len(test), "epochs": args.epochs,
-                                 "train_seconds": round(time.perf_counter() - start, 1),
-                                 "command": "gan-train " + shlex.join(sys.argv[1:])})
-    print(f"reference classifier for {args.dataset}: test accuracy {acc:.4f} on {len(test)} images -> {out}")
+    save_classifier(
+        model,
+        out,
+        {
+            "dataset": args.dataset,
+            "class_names": train.class_names,
+            "test_accuracy": round(acc, 4),
+            "test_images": len(test),
+            "epochs": args.epochs,
+            "train_seconds": round(time.perf_counter() - start, 1),
+            "command": "gan-train " + shlex.join(sys.argv[1:]),
+        },
+    )
+    print(
+        f"reference classifier for {args.dataset}: test accuracy {acc:.4f} on {len(test)} images -> {out}"
+    )
     return 0

@@ -80,7 +80,9 @@ def gradient_penalty(
     labels: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """WGAN-GP (Gulrajani et al. 2017): E[(‖∇_x̂ D(x̂)‖₂ - 1)²] on random mixes x̂ of real and fake."""
-    alpha = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
+    alpha = torch.rand(
+        real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype
+    )
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)  # (B, C, H, W)
     scores = discriminator(mixed, labels)
     (grads,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)

@@ -14,6 +14,12 @@ from typing import Any
 from torch import nn
 
 from trainers.models.cgan import CGANConfig, CGANDiscriminator, CGANGenerator
+from trainers.models.cyclegan import (
+    CycleGANConfig,
+    CycleGANDiscriminators,
+    CycleGANGenerators,
+    cyclegan_config_for,
+)
 from trainers.models.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator, dcgan_config_for
 from trainers.models.mlp_gan import MLPDiscriminator, MLPGANConfig, MLPGenerator
 
@@ -52,7 +58,9 @@ class ModelSpec:
         values: dict[str, Any] = {}
         if preset:
             if preset not in self.presets:
-                raise ValueError(f"{self.name} has no preset {preset!r}; presets: {sorted(self.presets) or 'none'}")
+                raise ValueError(
+                    f"{self.name} has no preset {preset!r}; presets: {sorted(self.presets) or 'none'}"
+                )
             values.update(self.presets[preset])
         values.update(overrides)
         if self.conditional:
@@ -104,6 +112,16 @@ MODELS: dict[str, ModelSpec] = {
             default_config=_cgan_default,
             presets={"resize-conv": {"upsample": "resize-conv"}},
             description="Conditional GAN (Mirza & Osindero 2014): G and D see the class label",
+        ),
+        ModelSpec(
+            name="cyclegan",
+            config_cls=CycleGANConfig,
+            generator_cls=CycleGANGenerators,  # .a2b and .b2a: weights "G.a2b.*", "G.b2a.*"
+            discriminator_cls=CycleGANDiscriminators,  # .a and .b: weights "D.a.*", "D.b.*"
+            conditional=False,
+            default_config=cyclegan_config_for,
+            presets={"resize-conv": {"upsample": "resize-conv"}},
+            description="CycleGAN (Zhu et al. 2017): unpaired image-to-image translation, no latent z",
         ),
     ]
 }

@@ -16,7 +16,9 @@ UpsampleMode = Literal["convtranspose", "resize-conv"]
 UPSAMPLE_MODES: tuple[str, ...] = ("convtranspose", "resize-conv")
 
 
-def upsample_conv(in_channels: int, out_channels: int, mode: UpsampleMode, bias: bool = False) -> nn.Module:
+def upsample_conv(
+    in_channels: int, out_channels: int, mode: UpsampleMode, bias: bool = False
+) -> nn.Module:
     """A layer that doubles height and width: (B, in, H, W) -> (B, out, 2H, 2W).
 
     - ``convtranspose``: ConvTranspose2d(k=4, s=2, p=1). Output size (H-1)*2 - 2*1 + 4 = 2H.
@@ -26,7 +28,9 @@ def upsample_conv(in_channels: int, out_channels: int, mode: UpsampleMode, bias:
       same number of kernel taps, so no checkerboard from uneven overlap.
     """
     if mode == "convtranspose":
-        return nn.ConvTranspose2d(in_channels, out_channels, kernel_size=4, stride=2, padding=1, bias=bias)
+        return nn.ConvTranspose2d(
+            in_channels, out_channels, kernel_size=4, stride=2, padding=1, bias=bias
+        )
     if mode == "resize-conv":
         return nn.Sequential(
             nn.Upsample(scale_factor=2, mode="nearest"),

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from trainers.models.blocks import MinibatchStdDev, UpsampleMode, init_dcgan_weights, maybe_spectral_norm, upsample_conv
+from trainers.models.blocks import (
+    MinibatchStdDev,
+    UpsampleMode,
+    init_dcgan_weights,
+    maybe_spectral_norm,
+    upsample_conv,
+)
 
 
 @dataclass
@@ -47,7 +53,9 @@ class CGANConfig:
         self.image_shape = tuple(self.image_shape)  # type: ignore[assignment]
         self.channels = tuple(self.channels)  # type: ignore[assignment]
         if self.image_shape[1] != self.image_shape[2] or self.image_shape[1] % 4:
-            raise ValueError(f"cGAN needs square images with a side divisible by 4; got {self.image_shape}")
+            raise ValueError(
+                f"cGAN needs square images with a side divisible by 4; got {self.image_shape}"
+            )
         if self.num_classes < 2:
             raise ValueError(f"cGAN needs at least 2 classes; got num_classes={self.num_classes}")
 
@@ -72,7 +80,9 @@ class CGANGenerator(nn.Module):
             upsample_conv(c0 + 1, c1, config.upsample),  # (B, 129, 7, 7) -> (B, 64, 14, 14)
             nn.BatchNorm2d(c1),
             nn.ReLU(True),
-            upsample_conv(c1, config.image_shape[0], config.upsample, bias=True),  # -> (B, 1, 28, 28)
+            upsample_conv(
+                c1, config.image_shape[0], config.upsample, bias=True
+            ),  # -> (B, 1, 28, 28)
             nn.Tanh(),
         )
         self.apply(init_dcgan_weights)
@@ -82,7 +92,9 @@ class CGANGenerator(nn.Module):
             raise ValueError("cGAN generator needs class labels")
         base, c0 = self.config.base_size, self.config.channels[0]
         hz = self.project_z(z).view(-1, c0, base, base)  # (B, 128, 7, 7)
-        hy = self.project_label(self.label_embedding(labels)).view(-1, 1, base, base)  # (B, 1, 7, 7)
+        hy = self.project_label(self.label_embedding(labels)).view(
+            -1, 1, base, base
+        )  # (B, 1, 7, 7)
         return self.blocks(torch.cat([hz, hy], dim=1))  # (B, 129, 7, 7) -> (B, 1, 28, 28)
 
 
@@ -96,7 +108,9 @@ class CGANDiscriminator(nn.Module):
         self.label_embedding = nn.Embedding(config.num_classes, config.embed_dim)
         self.project_label = nn.Linear(config.embed_dim, h * w)  # 50 -> 784
         layers: list[nn.Module] = [
-            maybe_spectral_norm(nn.Conv2d(c + 1, c1, 4, 2, 1), sn),  # (B, 2, 28, 28) -> (B, 64, 14, 14)
+            maybe_spectral_norm(
+                nn.Conv2d(c + 1, c1, 4, 2, 1), sn
+            ),  # (B, 2, 28, 28) -> (B, 64, 14, 14)
             nn.LeakyReLU(0.2, inplace=True),
             maybe_spectral_norm(nn.Conv2d(c1, c0, 4, 2, 1, bias=False), sn),  # -> (B, 128, 7, 7)
         ]
@@ -115,8 +129,8 @@ class CGANDiscriminator(nn.Module):
         if labels is None:
             raise ValueError("cGAN discriminator needs class labels")
         _, h, w = self.config.image_shape
-        label_plane = self.project_label(self.label_embedding(labels)).view(-1, 1, h, w)  # (B, 1, 28, 28)
+        label_plane = self.project_label(self.label_embedding(labels)).view(
+            -1, 1, h, w
+        )  # (B, 1, 28, 28)
         h_ = self.features(torch.cat([x, label_plane.to(x.dtype)], dim=1))  # (B, 128, 7, 7)
         return self.head(h_.flatten(1)).squeeze(1)  # (B,)
-
-

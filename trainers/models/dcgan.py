@@ -21,7 +21,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from trainers.models.blocks import MinibatchStdDev, UpsampleMode, init_dcgan_weights, maybe_spectral_norm, upsample_conv
+from trainers.models.blocks import (
+    MinibatchStdDev,
+    UpsampleMode,
+    init_dcgan_weights,
+    maybe_spectral_norm,
+    upsample_conv,
+)
 
 
 @dataclass
@@ -72,7 +78,10 @@ def dcgan_config_for(image_shape: tuple[int, int, int], **overrides) -> DCGANCon
         defaults = {"latent_dim": 128, "channels": (512, 256, 128, 64)}
     else:
         ups = max(1, (side // 2).bit_length() - 1)  # halve down to 2x2 (or the odd remainder)
-        defaults = {"latent_dim": 128, "channels": tuple(min(512, 64 * 2 ** i) for i in reversed(range(ups)))}
+        defaults = {
+            "latent_dim": 128,
+            "channels": tuple(min(512, 64 * 2**i) for i in reversed(range(ups))),
+        }
     return DCGANConfig(image_shape=tuple(image_shape), **{**defaults, **overrides})
 
 
@@ -88,14 +97,23 @@ class DCGANGenerator(nn.Module):
         )
         blocks: list[nn.Module] = []
         for c_in, c_out in zip(ch[:-1], ch[1:], strict=True):  # each block doubles H and W
-            blocks += [upsample_conv(c_in, c_out, config.upsample), nn.BatchNorm2d(c_out), nn.ReLU(True)]
-        blocks += [upsample_conv(ch[-1], config.image_shape[0], config.upsample, bias=True), nn.Tanh()]
+            blocks += [
+                upsample_conv(c_in, c_out, config.upsample),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(True),
+            ]
+        blocks += [
+            upsample_conv(ch[-1], config.image_shape[0], config.upsample, bias=True),
+            nn.Tanh(),
+        ]
         self.blocks = nn.Sequential(*blocks)
         self.apply(init_dcgan_weights)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
         base = self.config.base_size
-        x = self.project(z).view(z.shape[0], self.config.channels[0], base, base)  # (B, ch0, base, base)
+        x = self.project(z).view(
+            z.shape[0], self.config.channels[0], base, base
+        )  # (B, ch0, base, base)
         return self.blocks(x)  # (B, C, H, W) in [-1, 1]
 
 
@@ -106,7 +124,9 @@ class DCGANDiscriminator(nn.Module):
         sn = config.spectral_norm
         widths = [config.image_shape[0], *reversed(config.channels)]  # e.g. 3, 64, 128, 256, 512
         layers: list[nn.Module] = []
-        for i, (c_in, c_out) in enumerate(zip(widths[:-1], widths[1:], strict=True)):  # each halves H, W
+        for i, (c_in, c_out) in enumerate(
+            zip(widths[:-1], widths[1:], strict=True)
+        ):  # each halves H, W
             layers.append(maybe_spectral_norm(nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), sn))
             if i > 0 and not sn:  # no BatchNorm on D's input layer (DCGAN), none with spectral norm
                 layers.append(nn.BatchNorm2d(c_out))

@@ -68,7 +68,10 @@ class MLPDiscriminator(nn.Module):
         layers: list[nn.Module] = [nn.Flatten()]
         width = math.prod(config.image_shape)
         for hidden in config.d_hidden:
-            layers += [maybe_spectral_norm(nn.Linear(width, hidden), config.spectral_norm), nn.LeakyReLU(0.2)]
+            layers += [
+                maybe_spectral_norm(nn.Linear(width, hidden), config.spectral_norm),
+                nn.LeakyReLU(0.2),
+            ]
             width = hidden
         if config.minibatch_std:
             layers.append(MinibatchStdDev())

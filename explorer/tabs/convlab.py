@@ -1,0 +1,366 @@
+"""The "Transposed convolution" tab: widgets wired to :mod:`explorer.convlab`.
+
+Call :func:`build_tab` inside an open ``gr.Blocks`` / ``gr.Tab`` context::
+
+    with gr.Blocks() as demo:
+        with gr.Tab("Transposed convolution"):
+            build_tab()
+
+All maths lives in ``explorer/convlab.py``; the handlers below only unpack its results into
+widget updates, so they can be tested as plain functions. Per-user values (how many steps
+there are, whether the animation plays) live in ``gr.State``, never in module globals.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from explorer import convlab
+
+INTRO_MD = """
+### Transposed convolution, opened up
+
+A DCGAN generator grows a 4×4 feature map into an image with `nn.ConvTranspose2d` layers.
+Each one is **an ordinary convolution in disguise**:
+
+1. put **s − 1 zeros** between neighbouring input pixels (s = stride),
+2. pad the result with **k − p − 1 zeros** on every side (k = kernel size, p = padding),
+   plus `output_padding` extra rows/columns at the bottom/right,
+3. slide the kernel, **rotated by 180°**, over it with stride 1.
+
+Why "transposed"? An ordinary convolution is a matrix `C` acting on the flattened image;
+this layer multiplies by `Cᵀ` instead. It is exactly the gradient of a strided convolution
+with respect to its input, which is why its stride *enlarges* the image.
+
+Pick the numbers below and step the kernel along. The result is checked live against
+`torch.nn.functional.conv_transpose2d`.
+"""
+
+SCATTER_MD = """
+The same result, seen the other way round: every input pixel **stamps** a copy of the
+kernel (not flipped), scaled by its value, onto the output at `(i·s, j·s)`. Where stamps
+overlap they add up. Finally `p` rows/columns are cropped from every side (that is what
+`padding` does in a transposed convolution: it *removes* border, it does not add it).
+"""
+
+CHECKERBOARD_MD = """
+### Checkerboard artefacts
+
+Use the scatter picture: with an all-ones kernel on an all-ones input, each output pixel
+simply **counts the kernel taps that land on it**. If `k` is a multiple of `s`, every pixel
+gets the same number. If not, the stamps overlap unevenly and a periodic pattern appears,
+even though the input is perfectly flat. Nearest-neighbour upsampling followed by an
+ordinary convolution ("resize-conv", Odena et al. 2016) has no such problem.
+"""
+
+MODEL_MD = """
+#### On a generator's output
+
+Two small **untrained** generators with the same number of layers and channels: one grows
+the image with `ConvTranspose2d(k=3, s=2)`, the other with nearest upsampling + `Conv2d(k=3)`.
+The checkerboard shows up at initialisation already: it comes from the layer's shape, not
+from training. The high-pass view (image − blurred image, red +, blue −) and the spectrum
+(log |FFT|, zero frequency in the centre) make it easy to see; a periodic artefact shows as
+bright dots on a regular grid of frequencies.
+"""
+
+_ERROR_PREFIX = "⚠️ **PyTorch would refuse these parameters:** "
+
+
+# --------------------------------------------------------------------------------------
+# Handlers (plain functions: testable without a browser)
+# --------------------------------------------------------------------------------------
+
+
+def on_params(
+    size: float,
+    k: float,
+    s: float,
+    p: float,
+    output_padding: float,
+    input_kind: str,
+    kernel_kind: str,
+    seed: float | None,
+    step: float,
+    stamp: float,
+) -> tuple[Any, ...]:
+    """Parameters changed: recompute everything.
+
+    Returns (formula, check, step slider, n_steps, equation, steps html, stamp slider,
+    scatter html).
+    """
+    try:
+        view = convlab.lab_view(
+            size, k, s, p, output_padding, step, input_kind, kernel_kind, int(seed or 0), stamp
+        )
+    except ValueError as err:
+        return (
+            _ERROR_PREFIX + str(err),
+            "",
+            gr.update(),
+            gr.update(),
+            "",
+            "",
+            gr.update(),
+            "",
+        )
+    return (
+        view.formula_md,
+        view.check_md,
+        gr.update(maximum=max(view.n_steps - 1, 1), value=view.step),
+        view.n_steps,
+        view.equation_md,
+        view.steps_html,
+        gr.update(maximum=max(view.n_stamps - 1, 1), value=min(int(stamp), view.n_stamps - 1)),
+        view.scatter_html,
+    )
+
+
+def on_step(
+    size: float,
+    k: float,
+    s: float,
+    p: float,
+    output_padding: float,
+    input_kind: str,
+    kernel_kind: str,
+    seed: float | None,
+    step: float,
+) -> tuple[str, str]:
+    """The kernel moved: returns (equation, steps html)."""
+    try:
+        view = convlab.lab_view(
+            size, k, s, p, output_padding, step, input_kind, kernel_kind, int(seed or 0)
+        )
+    except ValueError:
+        return "", ""
+    return view.equation_md, view.steps_html
+
+
+def on_stamp(
+    size: float,
+    k: float,
+    s: float,
+    p: float,
+    output_padding: float,
+    input_kind: str,
+    kernel_kind: str,
+    seed: float | None,
+    stamp: float,
+) -> str:
+    """The scatter slider moved: returns the scatter html."""
+    try:
+        view = convlab.lab_view(
+            size, k, s, p, output_padding, 0, input_kind, kernel_kind, int(seed or 0), stamp
+        )
+    except ValueError:
+        return ""
+    return view.scatter_html
+
+
+def on_prev(step: float, n_steps: int) -> int:
+    """◀ button: one kernel position back."""
+    return convlab.move_step(step, -1, n_steps)
+
+
+def on_next(step: float, n_steps: int) -> int:
+    """▶ button: one kernel position forward."""
+    return convlab.move_step(step, +1, n_steps)
+
+
+def on_play(playing: bool, step: float, n_steps: int) -> tuple[Any, bool, Any, int]:
+    """Play/pause: toggles the timer. Returns (timer, playing, button, step);
+    pressing play on the last step starts again from 0."""
+    playing = not playing
+    start = 0 if playing and int(step) >= n_steps - 1 else int(step)
+    label = "⏸ pause" if playing else "▶ play"
+    return gr.Timer(active=playing), playing, gr.Button(value=label), start
+
+
+def on_tick(step: float, n_steps: int) -> tuple[int, Any, bool, Any]:
+    """Timer tick while playing: next step; stops at the last one.
+    Returns (step, timer, playing, button)."""
+    nxt = convlab.move_step(step, +1, n_steps)
+    if nxt >= n_steps - 1:
+        return nxt, gr.Timer(active=False), False, gr.Button(value="▶ play")
+    return nxt, gr.Timer(active=True), True, gr.Button(value="⏸ pause")
+
+
+def on_checkerboard(k: float, s: float, size: float) -> tuple[Any, Any, str]:
+    """Returns (ConvTranspose count image, resize-conv image, explanation)."""
+    try:
+        demo = convlab.checkerboard_demo(k, s, size)
+    except ValueError as err:
+        return None, None, _ERROR_PREFIX + str(err)
+    return demo.convt_image, demo.resize_image, demo.explanation
+
+
+def on_model(seed: float | None) -> tuple[Any, ...]:
+    """Returns 6 images (ConvTranspose: image, high-pass, spectrum; resize-conv: same)
+    and the two summaries."""
+    convt, resize = convlab.model_checkerboard_demo(int(seed or 0))
+    text = f"**ConvTranspose generator:** {convt.summary}  \n**Resize-conv generator:** {resize.summary}"
+    return (
+        convt.image,
+        convt.high_pass,
+        convt.spectrum,
+        resize.image,
+        resize.high_pass,
+        resize.spectrum,
+        text,
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Layout and wiring
+# --------------------------------------------------------------------------------------
+
+_DEFAULTS = {"size": 3, "k": 3, "s": 2, "p": 1, "op": 1}
+
+
+def build_tab() -> None:
+    """Create the lab's components inside the current Blocks/Tab context."""
+    d = _DEFAULTS
+    first = convlab.lab_view(d["size"], d["k"], d["s"], d["p"], d["op"])
+    cb = convlab.checkerboard_demo(3, 2, 8)
+    model = on_model(0)
+
+    gr.Markdown(INTRO_MD)
+    with gr.Row():
+        size = gr.Slider(1, 6, value=d["size"], step=1, precision=0, label="input size n (n×n)")
+        k = gr.Slider(1, 5, value=d["k"], step=1, precision=0, label="kernel size k")
+        s = gr.Slider(1, 4, value=d["s"], step=1, precision=0, label="stride s")
+        p = gr.Slider(0, 4, value=d["p"], step=1, precision=0, label="padding p")
+        op = gr.Slider(0, 3, value=d["op"], step=1, precision=0, label="output padding")
+    with gr.Row():
+        input_kind = gr.Dropdown(
+            list(convlab.INPUT_KINDS),
+            value="counting",
+            label="input values",
+            info="; ".join(f"{n}: {t}" for n, t in convlab.INPUT_KINDS.items()),
+        )
+        kernel_kind = gr.Dropdown(
+            list(convlab.KERNEL_KINDS),
+            value="counting",
+            label="kernel values",
+        )
+        seed = gr.Number(0, precision=0, label="seed (for random integers)")
+    formula = gr.Markdown(first.formula_md)
+    check = gr.Markdown(first.check_md)
+
+    n_steps = gr.State(first.n_steps)  # per user: how many kernel positions there are
+    playing = gr.State(False)  # per user: is the animation running
+    timer = gr.Timer(0.7, active=False)
+    with gr.Row(equal_height=True):
+        prev_btn = gr.Button("◀ prev", size="sm", scale=0, min_width=80)
+        step = gr.Slider(
+            0, first.n_steps - 1, value=0, step=1, precision=0, label="kernel position", scale=4
+        )
+        next_btn = gr.Button("next ▶", size="sm", scale=0, min_width=80)
+        play_btn = gr.Button("▶ play", size="sm", scale=0, min_width=90)
+    equation = gr.Markdown(first.equation_md)
+    steps_html = gr.HTML(first.steps_html)
+
+    with gr.Accordion("Second view: scatter (each input pixel stamps the kernel)", open=False):
+        gr.Markdown(SCATTER_MD)
+        stamp = gr.Slider(0, first.n_stamps - 1, value=0, step=1, precision=0, label="stamp")
+        scatter_html = gr.HTML(first.scatter_html)
+
+    gr.Markdown(CHECKERBOARD_MD)
+    with gr.Row():
+        cb_k = gr.Slider(1, 6, value=3, step=1, precision=0, label="kernel size k")
+        cb_s = gr.Slider(1, 4, value=2, step=1, precision=0, label="stride s")
+        cb_size = gr.Slider(6, 16, value=8, step=1, precision=0, label="input size")
+    with gr.Row():
+        cb_convt = gr.Image(
+            cb.convt_image,
+            label="ConvTranspose: taps per output pixel (interior; grey = average)",
+            format="png",
+            interactive=False,
+        )
+        cb_resize = gr.Image(
+            cb.resize_image,
+            label="nearest upsample + conv: taps per output pixel (grey = average)",
+            format="png",
+            interactive=False,
+        )
+    cb_text = gr.Markdown(cb.explanation)
+
+    gr.Markdown(MODEL_MD)
+    model_seed = gr.Number(
+        0, precision=0, label="seed (weights and latent): change it for new generators"
+    )
+    names = ["image", "high-pass", "spectrum"]
+    with gr.Row():
+        convt_imgs = [
+            gr.Image(v, label=f"ConvTranspose: {n}", format="png", interactive=False)
+            for v, n in zip(model[:3], names, strict=True)
+        ]
+    with gr.Row():
+        resize_imgs = [
+            gr.Image(v, label=f"resize-conv: {n}", format="png", interactive=False)
+            for v, n in zip(model[3:6], names, strict=True)
+        ]
+    model_text = gr.Markdown(model[6])
+
+    # ---- wiring ----------------------------------------------------------------------
+    params = [size, k, s, p, op, input_kind, kernel_kind, seed]
+    gr.on(
+        triggers=[c.change for c in params],
+        fn=on_params,
+        inputs=[*params, step, stamp],
+        outputs=[formula, check, step, n_steps, equation, steps_html, stamp, scatter_html],
+        api_name="convlab_update",
+        trigger_mode="always_last",
+        show_progress="hidden",
+    )
+    step.change(
+        on_step,
+        inputs=[*params, step],
+        outputs=[equation, steps_html],
+        api_name="convlab_step",
+        trigger_mode="always_last",
+        show_progress="hidden",
+    )
+    stamp.change(
+        on_stamp,
+        inputs=[*params, stamp],
+        outputs=scatter_html,
+        api_name="convlab_stamp",
+        trigger_mode="always_last",
+        show_progress="hidden",
+    )
+    prev_btn.click(on_prev, [step, n_steps], step, api_name="convlab_prev", show_progress="hidden")
+    next_btn.click(on_next, [step, n_steps], step, api_name="convlab_next", show_progress="hidden")
+    play_btn.click(
+        on_play,
+        [playing, step, n_steps],
+        [timer, playing, play_btn, step],
+        api_name="convlab_play",
+        show_progress="hidden",
+    )
+    timer.tick(
+        on_tick,
+        [step, n_steps],
+        [step, timer, playing, play_btn],
+        api_name="convlab_tick",
+        show_progress="hidden",
+    )
+    gr.on(
+        triggers=[cb_k.change, cb_s.change, cb_size.change],
+        fn=on_checkerboard,
+        inputs=[cb_k, cb_s, cb_size],
+        outputs=[cb_convt, cb_resize, cb_text],
+        api_name="convlab_checkerboard",
+        trigger_mode="always_last",
+        show_progress="hidden",
+    )
+    gr.on(
+        triggers=[model_seed.change],
+        fn=on_model,
+        inputs=model_seed,
+        outputs=[*convt_imgs, *resize_imgs, model_text],
+        api_name="convlab_model",
+    )
