@@ -118,8 +118,9 @@ def resolve_checkpoint_dir(path: str | Path) -> Path:
             f"{path} is {_sniff_foreign_file(path)}. GAN Explorer loads only a folder with "
             f"{META_FILE} + {WEIGHTS_FILE}, and never unpickles files."
         )
-    if (path / "checkpoint" / META_FILE).is_file():  # a training run's output folder
-        return path / "checkpoint"
+    for inner in ("checkpoint", ".checkpoint.old"):  # a training run's output folder
+        if (path / inner / META_FILE).is_file():
+            return path / inner
     if not path.exists():
         old = path.with_name(f".{path.name}.old")  # killed between the two renames of a save
         if (old / META_FILE).is_file():
@@ -128,6 +129,14 @@ def resolve_checkpoint_dir(path: str | Path) -> Path:
     if not (path / META_FILE).is_file():
         raise CheckpointError(f"{path} is not a GAN Explorer checkpoint: it has no {META_FILE}")
     return path
+
+
+def run_has_checkpoint(run_dir: str | Path) -> bool:
+    """True when a training run folder holds a checkpoint (also one left mid-save)."""
+    try:
+        return resolve_checkpoint_dir(run_dir) != Path(run_dir)
+    except CheckpointError:
+        return False
 
 
 def read_meta(path: str | Path) -> dict[str, Any]:
@@ -155,7 +164,7 @@ def read_meta(path: str | Path) -> dict[str, Any]:
     return meta
 
 
-def _read_safetensors(path: Path, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
+def read_safetensors(path: Path, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise CheckpointError(f"{path} is missing")
     try:
@@ -235,7 +244,7 @@ def load_checkpoint(
         config = config_from_dict(spec, meta.get("config", {}))
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"{directory / META_FILE}: bad model config: {error}") from None
-    weights = _read_safetensors(directory / WEIGHTS_FILE, device)
+    weights = read_safetensors(directory / WEIGHTS_FILE, device)
     generator, discriminator = spec.build(config)
     has_ema = any(k.startswith("G_ema.") for k in weights)
     load_into(generator, weights, "G_ema" if (use_ema and has_ema) else "G", directory)
@@ -255,8 +264,8 @@ def load_weights_and_state(
     """(meta, weights, train_state) of a training checkpoint, for ``--resume``."""
     directory = resolve_checkpoint_dir(directory)
     meta = read_meta(directory)
-    weights = _read_safetensors(directory / WEIGHTS_FILE)
-    train_state = _read_safetensors(directory / TRAIN_STATE_FILE)
+    weights = read_safetensors(directory / WEIGHTS_FILE)
+    train_state = read_safetensors(directory / TRAIN_STATE_FILE)
     return meta, weights, train_state
 
 

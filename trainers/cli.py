@@ -20,7 +20,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from trainers.checkpoint import CheckpointError, load_checkpoint, read_meta, save_checkpoint
+from trainers.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    read_meta,
+    read_safetensors,
+    run_has_checkpoint,
+    save_checkpoint,
+)
 from trainers.data import (
     DATASETS,
     DataUnavailableError,
@@ -99,8 +106,15 @@ def _add_train_arguments(parser: argparse.ArgumentParser, family: str) -> None:
     )
     run.add_argument("--log-every", type=int, default=10, help="append to log.jsonl every N steps")
     opt = parser.add_argument_group("optimisation")
-    opt.add_argument("--batch-size", type=int, default=64)
-    opt.add_argument("--loss", default="non-saturating", choices=LOSSES)
+    opt.add_argument(
+        "--batch-size", type=int, default=64, help="real images per D update (default 64)"
+    )
+    opt.add_argument(
+        "--loss",
+        default="non-saturating",
+        choices=LOSSES,
+        help="the GAN objective (default non-saturating: G maximises log D(G(z)))",
+    )
     opt.add_argument(
         "--d-steps", type=int, default=1, help="D updates per G update (Goodfellow's k)"
     )
@@ -111,8 +125,8 @@ def _add_train_arguments(parser: argparse.ArgumentParser, family: str) -> None:
         default=2e-4,
         help="D's Adam learning rate (differs from --lr-g: TTUR)",
     )
-    opt.add_argument("--beta1", type=float, default=0.5)
-    opt.add_argument("--beta2", type=float, default=0.999)
+    opt.add_argument("--beta1", type=float, default=0.5, help="Adam beta1 (0.5 as in DCGAN)")
+    opt.add_argument("--beta2", type=float, default=0.999, help="Adam beta2")
     opt.add_argument(
         "--ema",
         type=float,
@@ -295,11 +309,11 @@ def run_training(args: argparse.Namespace, argv: list[str]) -> int:
         return _dry_run(args, spec, dataset, device)
 
     out = args.out or Path("runs") / f"{family}-{dataset.replace(':', '-').replace('/', '_')}"
-    has_checkpoint = (out / "checkpoint" / "meta.json").is_file()
+    has_checkpoint = run_has_checkpoint(out)
     if args.resume:
         if not has_checkpoint:
             raise UserError(f"--resume: no checkpoint in {out}/checkpoint to resume from")
-        meta = read_meta(out / "checkpoint")
+        meta = read_meta(out)
         if meta["model"] != family:
             raise UserError(f"--resume: {out} holds a {meta['model']} run, not {family}")
         data = load_dataset(
@@ -411,6 +425,10 @@ def _dry_run(args: argparse.Namespace, spec, dataset: str, device: torch.device)
     config = _train_config(args, spec.name, data)
     config.steps, config.sample_every, config.checkpoint_every = 3, 0, 0
     with tempfile.TemporaryDirectory() as tmp:
+        if args.out is not None and run_has_checkpoint(args.out):
+            raise UserError(
+                f"--dry-run would overwrite the checkpoint in {args.out}; choose another --out"
+            )
         out = args.out or Path(tmp) / "run"
         trainer = GANTrainer(spec, model_config, config, data, device, out, "gan-train --dry-run")
         losses: list[dict[str, float]] = []
@@ -490,13 +508,11 @@ def run_sample(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     """Inference-only copy: the EMA generator (when there is one) becomes G; no optimiser state."""
-    from safetensors.torch import load_file
-
     from trainers.checkpoint import WEIGHTS_FILE, resolve_checkpoint_dir
 
     source = resolve_checkpoint_dir(args.checkpoint)
     meta = read_meta(source)
-    weights = load_file(str(source / WEIGHTS_FILE))
+    weights = read_safetensors(source / WEIGHTS_FILE)
     has_ema = any(k.startswith("G_ema.") for k in weights)
     g_prefix = "G_ema." if has_ema and not args.no_ema else "G."
     exported = {"G." + k[len(g_prefix) :]: v for k, v in weights.items() if k.startswith(g_prefix)}

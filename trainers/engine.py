@@ -216,7 +216,7 @@ class GANTrainer:
             loss = d_loss(cfg.loss, real_logits, fake_logits)
         if cfg.loss == "wgan-gp":
             loss = loss + cfg.gp_weight * gradient_penalty(
-                self.discriminator, real, fake.float(), fake_labels
+                self.discriminator, real, fake.float(), fake_labels, generator=self.rng
             )
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()

@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 
-from trainers.checkpoint import CheckpointError, load_checkpoint
+from trainers.checkpoint import CheckpointError, load_checkpoint, read_safetensors
 from trainers.data import ImageData, load_dataset
 
 CLASSIFIER_KIND = "gan-explorer-classifier"
@@ -104,7 +104,7 @@ def load_classifier(directory: str | Path) -> tuple[ReferenceClassifier, dict[st
         **{k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
     )
     model = ReferenceClassifier(config)
-    model.load_state_dict(load_file(str(directory / "model.safetensors")), strict=True)
+    model.load_state_dict(read_safetensors(directory / "model.safetensors"), strict=True)
     return model.eval(), meta
 
 
