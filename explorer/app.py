@@ -1,0 +1,288 @@
+"""The GAN Explorer Gradio app: ``build_app()`` wires the tabs together; ``main()`` serves it.
+
+    gan-explorer [--host 127.0.0.1] [--port 7860] [--checkpoint-dir runs/]
+    python -m explorer --checkpoint-dir runs/
+
+This module only builds and wires widgets. Every computation lives in plain functions
+(:mod:`explorer.latents`, :mod:`explorer.checkpoints`, :mod:`explorer.convlab`) that the tab
+modules in :mod:`explorer.tabs` call, so it can all be tested without a browser.
+
+Sharing and hosting: per-user values live in the widgets and ``gr.State``; the only
+module-level objects are caches of read-only models. On Hugging Face Spaces (``SPACE_ID``
+set) training features are off unless ``GAN_EXPLORER_ENABLE_TRAINING=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from explorer import checkpoints
+from explorer.checkpoints import Catalog
+
+#: Requests running at once (the CPU has few cores; each request uses one torch thread).
+CONCURRENCY = 2
+#: Requests waiting in the queue before new ones are turned away.
+QUEUE_SIZE = 64
+
+INTRO_MD = """
+# GAN Explorer
+Touch a trained generative adversarial network: slide its latent vector, ask it for a class,
+walk between two samples, open up its layers and its transposed convolutions.
+"""
+
+
+def training_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """Training features are on locally; on a Space (``SPACE_ID`` set) only with
+    ``GAN_EXPLORER_ENABLE_TRAINING=1``."""
+    environ = os.environ if environ is None else environ
+    if environ.get("SPACE_ID"):
+        return environ.get("GAN_EXPLORER_ENABLE_TRAINING", "") == "1"
+    return True
+
+
+@dataclass
+class ExplorerContext:
+    """What the tabs need from the app: the checkpoints and the app-wide model dropdown.
+
+    Attributes:
+        catalog: the checkpoints found at start-up (read-only after that).
+        checkpoint: the "Model" dropdown shared by the Generate, Interpolate and Inside tabs.
+        default_key: the key selected at start, or None when there are no checkpoints.
+        enable_training: whether training features may be shown (see :func:`training_enabled`).
+        empty_message: what to show instead of an image when there is no checkpoint.
+    """
+
+    catalog: Catalog
+    checkpoint: Any = None
+    default_key: str | None = None
+    enable_training: bool = True
+    empty_message: str = ""
+
+
+def empty_message(catalog: Catalog) -> str:
+    """The notice shown when no checkpoint could be found (the app still works otherwise)."""
+    roots = ", ".join(f"`{r}`" for r in catalog.roots) or "none"
+    text = (
+        "⚠️ **No checkpoints found.** Looked in: " + roots + ". Train one, e.g. "
+        "`gan-train dcgan --dataset mnist --out runs/dcgan-mnist`, then start "
+        "`gan-explorer --checkpoint-dir runs/`; or put a checkpoint folder "
+        "(`meta.json` + `model.safetensors`) into `pretrained/`. "
+        "The Transposed convolution tab works without any checkpoint."
+    )
+    return text + problems_message(catalog)
+
+
+def problems_message(catalog: Catalog) -> str:
+    if not catalog.problems:
+        return ""
+    return "\n\nSkipped (not usable): " + "; ".join(f"`{p}`" for p in catalog.problems)
+
+
+def _external_tab(module_name: str, title: str, *args: Any) -> Any:
+    """Import ``module_name`` and call its ``build_tab(*args)``; on any failure show one line."""
+    try:
+        module = importlib.import_module(module_name)
+        build = module.build_tab
+    except Exception as error:  # noqa: BLE001 (a broken optional tab must not stop the app)
+        gr.Markdown(f"⚠️ The {title} tab is not available here ({type(error).__name__}: {error}).")
+        return None
+    try:
+        build(*args)
+    except Exception as error:  # noqa: BLE001
+        gr.Markdown(f"⚠️ The {title} tab failed to build ({type(error).__name__}: {error}).")
+        return None
+    return module
+
+
+def _benchmark_endpoint(reference_shape: tuple[int, ...]) -> None:
+    """A hidden /trivial_image endpoint returning a fixed image of the given shape and a line
+    of text: Gradio's own floor for the latency benchmark (see benchmarks/ui_latency.py)."""
+    fixed = np.random.default_rng(0).integers(0, 256, size=reference_shape, dtype=np.uint8)
+    fixed_text = "a fixed image (benchmark floor)"
+
+    def trivial_image(seed: float = 0) -> tuple[np.ndarray, str]:
+        return fixed, fixed_text
+
+    with gr.Row(visible=False):
+        seed = gr.Number(0, precision=0)
+        button = gr.Button("trivial")
+        image = gr.Image(format="png", interactive=False)
+        text = gr.Markdown()
+    button.click(
+        trivial_image, seed, [image, text], api_name="trivial_image", api_visibility="undocumented"
+    )
+
+
+def build_app(
+    checkpoint_dirs: Sequence[Path] | None = None,
+    enable_training: bool | None = None,
+    *,
+    include_default: bool = True,
+    benchmark_endpoint: bool | None = None,
+) -> gr.Blocks:
+    """Build the explorer.
+
+    Args:
+        checkpoint_dirs: extra folders to search (``--checkpoint-dir``), besides ``pretrained/``
+            and ``$GAN_EXPLORER_PRETRAINED``.
+        enable_training: allow training features; None = decide from the environment
+            (:func:`training_enabled`). There is no training tab yet: the flag is exposed as
+            ``demo.enable_training`` for the tabs that will use it.
+        include_default: also search ``pretrained/`` and ``$GAN_EXPLORER_PRETRAINED`` (tests
+            turn this off to see only their own tiny checkpoints).
+        benchmark_endpoint: add the hidden ``/trivial_image`` endpoint; None = only when
+            ``GAN_EXPLORER_BENCHMARK=1``.
+    """
+    from explorer.tabs import classes, generate, inside, interpolate
+
+    if enable_training is None:
+        enable_training = training_enabled()
+    if benchmark_endpoint is None:
+        benchmark_endpoint = os.environ.get("GAN_EXPLORER_BENCHMARK") == "1"
+    catalog = checkpoints.discover(list(checkpoint_dirs or []), include_default=include_default)
+    ctx = ExplorerContext(
+        catalog,
+        default_key=catalog.default_key(),
+        enable_training=enable_training,
+        empty_message=empty_message(catalog),
+    )
+
+    with gr.Blocks(title="GAN Explorer", delete_cache=(3600, 3600)) as demo:
+        gr.Markdown(INTRO_MD)
+        if not catalog:
+            gr.Markdown(ctx.empty_message, elem_id="no-checkpoints")
+        with gr.Row(equal_height=True):
+            ctx.checkpoint = gr.Dropdown(
+                catalog.choices(),
+                value=ctx.default_key,
+                label="Model (for Generate, Interpolate and Inside)",
+                info="family · data set · training steps · metrics — folder",
+                scale=3,
+                elem_id="checkpoint",
+            )
+            summary = gr.Markdown(
+                checkpoints.summary_markdown(catalog.get(ctx.default_key))
+                if ctx.default_key
+                else "",
+                elem_id="checkpoint-summary",
+            )
+        if catalog and catalog.problems:
+            gr.Markdown(problems_message(catalog).strip())
+
+        with gr.Tabs():
+            with gr.Tab("Generate", id="generate"):
+                controls = generate.build_tab(ctx)
+            with gr.Tab("Classes (cGAN)", id="classes") as tab:
+                classes.build_tab(ctx, tab)
+            with gr.Tab("Interpolate", id="interpolate") as tab:
+                interpolate.build_tab(ctx, tab)
+            with gr.Tab("Inside the generator", id="inside") as tab:
+                inside.build_tab(ctx, controls, tab)
+            with gr.Tab("Transposed convolution", id="convlab") as tab:
+                convlab_tabs = _external_tab("explorer.tabs.convlab", "Transposed convolution")
+                convlab_core = _optional_module("explorer.convlab")
+                if convlab_tabs is not None and hasattr(convlab_core, "artifact_view"):
+                    inside.build_checkerboard_section(ctx, convlab_core.artifact_view, tab)
+            with gr.Tab("Stylise", id="stylise"):
+                _external_tab("explorer.tabs.stylise", "Stylise")
+            with gr.Tab("Translate (CycleGAN)", id="translate"):
+                _external_tab("explorer.tabs.translate", "Translate")
+
+        # The PCA behind the principal-direction sliders is computed on the first page load,
+        # not at start-up, so the first image is served sooner; this relabels the sliders.
+        demo.load(
+            lambda key: generate.on_checkpoint(key, catalog=catalog),
+            ctx.checkpoint,
+            [*controls.pcs, *controls.dims, controls.class_name],
+            api_name="generate_page_loaded",
+            show_progress="hidden",
+        )
+        ctx.checkpoint.change(
+            lambda key: (
+                checkpoints.summary_markdown(catalog.get(key)) if key in catalog.keys() else ""
+            ),
+            ctx.checkpoint,
+            summary,
+            api_name="checkpoint_summary",
+            show_progress="hidden",
+        )
+        if benchmark_endpoint:
+            _benchmark_endpoint(_generate_output_shape(ctx))
+
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    demo.enable_training = enable_training  # type: ignore[attr-defined]
+    demo.explorer_context = ctx  # type: ignore[attr-defined]
+    return demo
+
+
+def _optional_module(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _generate_output_shape(ctx: ExplorerContext) -> tuple[int, ...]:
+    """The shape of /generate's default picture (so the benchmark's floor image matches it)."""
+    from explorer.tabs import generate
+
+    picture, _ = generate.on_generate(ctx.default_key, catalog=ctx.catalog)
+    return picture.shape if picture is not None else (436, 356, 3)
+
+
+def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="gan-explorer",
+        description="Serve the GAN Explorer (a Gradio app) on this machine, offline.",
+    )
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        help="address to listen on (default 127.0.0.1; 0.0.0.0 to share on a network)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
+        help="port (default 7860)",
+    )
+    parser.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        action="append",
+        default=[],
+        help="extra folder with checkpoints or training runs, e.g. runs/ (repeatable)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=int(os.environ.get("GAN_EXPLORER_THREADS", 1)),
+        help="torch threads per request (default 1: requests run side by side instead)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The ``gan-explorer`` console script."""
+    started = time.perf_counter()
+    args = _parse_args(argv)
+    import torch
+
+    torch.set_num_threads(max(1, args.threads))
+    demo = build_app(args.checkpoint_dir)
+    print(f"GAN Explorer built in {time.perf_counter() - started:.1f} s", flush=True)
+    demo.launch(server_name=args.host, server_port=args.port, show_error=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,202 @@
+"""The "Classes (cGAN)" tab: ask a conditional GAN for a class.
+
+Two pictures: *one z, every class* (each row keeps its latent, each column changes only the
+label) and *one class, many z*. This tab has its own dropdown listing only the conditional
+checkpoints. Handlers are plain functions over :mod:`explorer.latents`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+import numpy as np
+
+from explorer import latents
+from explorer.tabs.generate import LABEL_MARGIN, class_names, fill_on_first_open
+from trainers.checkpoint import CheckpointError
+
+if TYPE_CHECKING:
+    from explorer.app import ExplorerContext
+
+TEACHING_MD = """
+**Conditional GAN** (Mirza & Osindero 2014). Both players get the class label y: G makes
+G(z, y) and D judges the *pair*, D(x, y) = "is x a real image **of class y**?". So D can
+reject a perfect "7" that was asked to be a "3", and G must learn to obey the label.
+
+In *one z, every class* only the label changes along a row: whatever stays the same
+(thickness, slant, size, brightness) is what z encodes — "style", separated from "content".
+The bar and number under each sample are D(G(z, y), y) for the label it was asked for.
+"""
+
+NO_CGAN_MD = (
+    "⚠️ No conditional GAN (cgan) checkpoint was found. Train one with "
+    "`gan-train cgan --dataset fashion-mnist --out runs/cgan-fashion-mnist` and start the "
+    "explorer with `--checkpoint-dir runs/`."
+)
+
+
+def on_classes(
+    checkpoint: str | None,
+    class_name: str | None = None,
+    seed: float = 0,
+    rows: float = 2,
+    side: float = 4,
+    truncation: float = 1.0,
+    *,
+    catalog: Any = None,
+) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+    """Returns (every-class grid, one-class grid, Markdown)."""
+    try:
+        ckpt = catalog.load(checkpoint)
+        names = class_names(ckpt)
+        if not names:
+            raise ValueError(f"{checkpoint} is not a conditional GAN: it has no classes")
+        index = names.index(class_name) if class_name in names else 0
+        every, ncol = latents.one_z_every_class(
+            ckpt, int(seed or 0), int(rows or 1), float(truncation)
+        )
+        one = latents.one_class_grid(
+            ckpt, index, int(seed or 0), int(side or 1) ** 2, float(truncation)
+        )
+    except (CheckpointError, ValueError) as error:
+        return None, None, f"⚠️ {error}"
+    every_picture = latents.captioned_grid(
+        every.images,
+        ncol,
+        latents.score_captions(every.scores),
+        every.scores,
+        column_titles=[_short(n) for n in names],
+        row_titles=[f"z{r}" for r in range(int(rows or 1))],
+        font_size=11,
+        top_margin=LABEL_MARGIN,
+    )
+    one_picture = latents.captioned_grid(
+        one.images,
+        int(side or 1),
+        latents.score_captions(one.scores),
+        one.scores,
+        top_margin=LABEL_MARGIN,
+    )
+    text = f"Class **{names[index]}**: {len(one.images)} latents of seed {int(seed or 0)}."
+    if one.scores is not None and every.scores is not None:
+        per_class = every.scores.reshape(int(rows or 1), ncol).mean(0)  # (K,) mean over rows
+        best, worst = int(per_class.argmax()), int(per_class.argmin())
+        text += (
+            f" Mean D(G(z, y), y) here {one.scores.mean():.2f}. In the every-class grid D is most "
+            f"convinced by **{names[best]}** ({per_class[best]:.2f}) and least by "
+            f"**{names[worst]}** ({per_class[worst]:.2f})."
+        )
+    return every_picture, one_picture, text
+
+
+def _short(name: str, limit: int = 11) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def on_class_checkpoint(checkpoint: str | None, *, catalog: Any = None) -> Any:
+    """A new cGAN: offer its class names."""
+    try:
+        names = class_names(catalog.load(checkpoint))
+    except (CheckpointError, ValueError):
+        names = []
+    return gr.Dropdown(choices=names, value=names[0] if names else None)
+
+
+def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> None:
+    """Create the tab's components and events inside the current Tab.
+
+    With ``tab`` the pictures are drawn when the user first opens it; without, right now.
+    """
+    catalog = ctx.catalog
+    choices = catalog.choices(conditional_only=True)
+    default = catalog.default_key(conditional=True)
+    gr.Markdown(TEACHING_MD)
+    if not choices:
+        gr.Markdown(NO_CGAN_MD if catalog else ctx.empty_message)
+    names: list[str] = []
+    if default:
+        try:
+            names = class_names(catalog.load(default))
+        except (CheckpointError, ValueError):
+            names = []
+    with gr.Row(equal_height=True):
+        checkpoint = gr.Dropdown(choices, value=default, label="conditional checkpoint", scale=3)
+        class_name = gr.Dropdown(
+            names,
+            value=names[0] if names else None,
+            label="class",
+            scale=2,
+            allow_custom_value=True,
+        )
+        seed = gr.Number(0, precision=0, minimum=0, label="seed", scale=1, min_width=90)
+    with gr.Row():
+        rows = gr.Slider(
+            1, 4, value=2, step=1, precision=0, label="rows (latents) in the every-class grid"
+        )
+        side = gr.Slider(1, 6, value=4, step=1, precision=0, label="one-class grid side (n × n)")
+        truncation = gr.Slider(0.0, 1.5, value=1.0, step=0.05, label="truncation ψ")
+    button = gr.Button("Draw", variant="primary")
+    first = (
+        on_classes(default, names[0] if names else None, catalog=catalog)
+        if default and tab is None
+        else (None, None, "")
+    )
+    every = gr.Image(
+        first[0],
+        label="One z, every class (rows: latents; columns: labels)",
+        format="png",
+        interactive=False,
+        buttons=["download"],
+    )
+    with gr.Row():
+        one = gr.Image(
+            first[1],
+            label="One class, many z",
+            format="png",
+            interactive=False,
+            buttons=["download"],
+        )
+        text = gr.Markdown(first[2])
+
+    def draw(
+        checkpoint: str | None,
+        class_name: str | None,
+        seed: float,
+        rows: float,
+        side: float,
+        truncation: float,
+    ) -> tuple[Any, Any, str]:
+        return on_classes(checkpoint, class_name, seed, rows, side, truncation, catalog=catalog)
+
+    gr.on(
+        triggers=[
+            button.click,
+            checkpoint.change,
+            class_name.input,
+            seed.change,
+            rows.release,
+            side.release,
+            truncation.release,
+        ],
+        fn=draw,
+        inputs=[checkpoint, class_name, seed, rows, side, truncation],
+        outputs=[every, one, text],
+        api_name="classes",
+        trigger_mode="always_last",
+        show_progress="minimal",
+    )
+    fill_on_first_open(
+        tab,
+        draw,
+        [checkpoint, class_name, seed, rows, side, truncation],
+        [every, one, text],
+        "classes_open",
+    )
+    checkpoint.change(
+        lambda key: on_class_checkpoint(key, catalog=catalog),
+        checkpoint,
+        class_name,
+        api_name="classes_checkpoint_changed",
+        show_progress="hidden",
+    )

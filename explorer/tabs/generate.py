@@ -1,0 +1,415 @@
+"""The "Generate" tab: seeds, truncation and latent sliders -> a grid of samples with D's verdict.
+
+Handlers are plain functions over :mod:`explorer.latents` (testable without a browser); the
+checkpoint is chosen with the app-wide dropdown (``ctx.checkpoint``). The main event is the
+``/generate`` API endpoint::
+
+    from gradio_client import Client
+    Client("http://127.0.0.1:7860/").predict(checkpoint="dcgan-mnist", seed=3, api_name="/generate")
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import gradio as gr
+import numpy as np
+
+from explorer import latents
+from trainers.checkpoint import CheckpointError
+from trainers.losses import FORMULAS
+
+if TYPE_CHECKING:
+    from explorer.app import ExplorerContext
+
+N_DIMS = 3  # raw-dimension sliders
+N_PCS = 5  # principal-direction sliders
+MIXED = "every class in turn"
+DEFAULT_GRID = 4
+LABEL_MARGIN = 24  # blank pixels above a picture, where Gradio draws the image's label
+
+TEACHING_MD = f"""
+**The game.** The generator G turns noise z ~ N(0, I) into an image; the discriminator D
+outputs D(x), its probability that x is a *real* training image. Goodfellow et al. (2014)
+set them a minimax game, min over G and max over D of
+
+`V(D, G) = E_x[log D(x)] + E_z[log(1 − D(G(z)))]`
+
+D maximises V, i.e. minimises `{FORMULAS["minimax"]["d"]}`.
+
+**D(x) and D(G(z)).** D(x) near 1: "this looks real"; D(G(z)) near 0: "this is a fake".
+The bar and number under each sample are D(G(z)) = sigmoid(D's logit) for that sample.
+At the ideal end of the game G's samples look like the data and D can only guess: ½.
+
+**Why the non-saturating G loss.** The minimax G loss
+`{FORMULAS["minimax"]["g"]}` is flat exactly when G most needs help: early on D rejects
+the fakes (D(G(z)) ≈ 0) and the gradient per sample, sigmoid(logit), is ≈ 0. The
+non-saturating loss `{FORMULAS["non-saturating"]["g"]}` has the same fixed point but a
+gradient of 1 − sigmoid(logit) ≈ 1 there. The numbers beside the grid compare both on
+the samples you are looking at, computed by the same `trainers.losses.g_loss` used in training.
+
+**The sliders.** *Truncation ψ* multiplies z by ψ: ψ < 1 keeps to the well-trained
+middle of the prior (cleaner, less varied). *Raw dimensions* add to one coordinate of z;
+single coordinates rarely mean anything on their own. *Principal directions* (GANSpace,
+Härkönen et al. 2020) are the main axes of variation of G's first layer over 1,000 random
+z, carried back to z-space; they tend to change one visible property at a time.
+"""
+
+
+@dataclass
+class GenerateControls:
+    """The components other tabs reuse (the Inside tab looks at the same latents)."""
+
+    seed: gr.Number
+    grid: gr.Slider
+    truncation: gr.Slider
+    class_name: gr.Dropdown
+    dims: list[gr.Number]
+    offsets: list[gr.Slider]
+    pcs: list[gr.Slider]
+
+    def inputs(self) -> list[Any]:
+        """In the order of :func:`latent_settings` after the checkpoint."""
+        pairs = [c for pair in zip(self.dims, self.offsets, strict=True) for c in pair]
+        return [self.seed, self.grid, self.truncation, self.class_name, *pairs, *self.pcs]
+
+
+def default_settings() -> tuple[Any, ...]:
+    """The Generate controls' start values, in ``GenerateControls.inputs`` order."""
+    dims = [v for i in range(N_DIMS) for v in (i, 0.0)]
+    return (0, DEFAULT_GRID, 1.0, MIXED, *dims, *[0.0] * N_PCS)
+
+
+# --- plain handlers ---------------------------------------------------------------------------
+
+
+def class_index(checkpoint: Any, class_name: str | None) -> int | None:
+    """The label index for a dropdown value, or None for "every class in turn"/unconditional."""
+    if not checkpoint.conditional or not class_name or class_name == MIXED:
+        return None
+    names = class_names(checkpoint)
+    if class_name not in names:
+        raise ValueError(
+            f"{latents.display_name(checkpoint)} has no class {class_name!r}; classes: {', '.join(names)}"
+        )
+    return names.index(class_name)
+
+
+def latent_settings(
+    checkpoint: Any,
+    seed: float,
+    grid: float,
+    truncation: float,
+    class_name: str | None,
+    values: tuple[float, ...],
+) -> tuple[Any, Any, list[tuple[int, float]], list[float]]:
+    """Unpack the widget values: (z (n, d), labels, dim edits, PC amounts)."""
+    dims = [int(values[2 * i] or 0) for i in range(N_DIMS)]
+    offsets = [float(values[2 * i + 1] or 0) for i in range(N_DIMS)]
+    pcs = [float(v or 0) for v in values[2 * N_DIMS : 2 * N_DIMS + N_PCS]]
+    n = int(grid or 1) ** 2
+    edits = list(zip(dims, offsets, strict=True))
+    z = latents.build_latents(checkpoint, int(seed or 0), n, float(truncation), edits, pcs)
+    labels = latents.class_labels(checkpoint, n, class_index(checkpoint, class_name))
+    return z, labels, edits, pcs
+
+
+def g_formula(loss: str) -> str:
+    """G's loss formula from ``trainers.losses.FORMULAS``, without its comment."""
+    return FORMULAS[loss]["g"].split("   (")[0].strip()
+
+
+def describe_batch(
+    checkpoint: Any,
+    out: latents.Generated,
+    z: Any,
+    edits: list[tuple[int, float]],
+    seed: int,
+    truncation: float,
+) -> str:
+    """The Markdown beside the grid: D's verdict, both G losses on these fakes, z facts."""
+    n = len(out.images)
+    lines = [
+        f"**{n} samples** from `{latents.display_name(checkpoint)}` · seed {seed} · ψ {truncation:g} · "
+        f"model work {out.seconds * 1000:.0f} ms"
+    ]
+    if out.scores is not None:
+        s = out.scores
+        verdict = "mostly real" if s.mean() > 0.6 else "mostly fake" if s.mean() < 0.4 else "unsure"
+        lines.append(
+            f"**D(G(z))** mean {s.mean():.2f} (min {s.min():.2f}, max {s.max():.2f}): D thinks "
+            f"these are {verdict}."
+        )
+        report = latents.g_loss_report(out.logits)
+        mm, ns = report["minimax"], report["non-saturating"]
+        lines.append(
+            "| G loss on these fakes | value | push per sample, mean abs(dℓ/dlogit) |\n|---|---|---|\n"
+            f"| minimax `{g_formula('minimax')}` | {mm['loss']:.3f} | {mm['grad']:.3f} |\n"
+            f"| non-saturating `{g_formula('non-saturating')}` | {ns['loss']:.3f} | {ns['grad']:.3f} |"
+        )
+    else:
+        lines.append("This checkpoint has no discriminator, so there are no D scores.")
+    d = checkpoint.latent_dim
+    lines.append(
+        f"Sample 0: ‖z‖ = {float(z[0].norm()):.2f} (a typical N(0, I) latent in {d} "
+        f"dimensions has ‖z‖ ≈ √{d} = {d**0.5:.1f})."
+    )
+    base = latents.truncate(latents.sample_latents(seed, 1, d), truncation)[0]
+    for dim, offset in edits:
+        if offset:
+            k = min(max(dim, 0), d - 1)
+            lines.append(
+                f"Dimension {k}: sample 0 has z[{k}] = {float(base[k]):+.2f}, moved to "
+                f"{float(base[k]) + offset:+.2f}."
+            )
+    return "\n\n".join(lines)
+
+
+def on_generate(
+    checkpoint: str | None,
+    seed: float = 0,
+    grid: float = DEFAULT_GRID,
+    truncation: float = 1.0,
+    class_name: str | None = MIXED,
+    dim_1: float = 0,
+    offset_1: float = 0,
+    dim_2: float = 1,
+    offset_2: float = 0,
+    dim_3: float = 2,
+    offset_3: float = 0,
+    pc_1: float = 0,
+    pc_2: float = 0,
+    pc_3: float = 0,
+    pc_4: float = 0,
+    pc_5: float = 0,
+    *,
+    catalog: Any = None,
+) -> tuple[np.ndarray | None, str]:
+    """The /generate endpoint: (captioned grid (H, W, 3) uint8 or None, Markdown)."""
+    values = (dim_1, offset_1, dim_2, offset_2, dim_3, offset_3, pc_1, pc_2, pc_3, pc_4, pc_5)
+    try:
+        ckpt = catalog.load(checkpoint)
+        z, labels, edits, _ = latent_settings(ckpt, seed, grid, truncation, class_name, values)
+        out = latents.generate(ckpt, z, labels)
+    except (CheckpointError, ValueError) as error:
+        return None, f"⚠️ {error}"
+    picture = latents.captioned_grid(
+        out.images,
+        int(grid or 1),
+        latents.score_captions(out.scores),
+        out.scores,
+        top_margin=LABEL_MARGIN,
+    )
+    return picture, describe_batch(ckpt, out, z, edits, int(seed or 0), float(truncation))
+
+
+def on_checkpoint(checkpoint: str | None, *, catalog: Any = None) -> list[Any]:
+    """New checkpoint chosen: relabel the PC sliders, bound the dims, offer its classes."""
+    try:
+        ckpt = catalog.load(checkpoint)
+        pca = latents.principal_directions(ckpt, k=N_PCS)
+    except (CheckpointError, ValueError):
+        return [gr.update()] * (N_PCS + N_DIMS + 1)
+    pcs = [gr.Slider(label=pc_label(i, float(pca.explained[i]))) for i in range(N_PCS)]
+    dims = [
+        gr.Number(maximum=ckpt.latent_dim - 1, label=f"dimension (0–{ckpt.latent_dim - 1})")
+        for _ in range(N_DIMS)
+    ]
+    return [*pcs, *dims, class_dropdown_update(ckpt)]
+
+
+def pc_label(i: int, explained: float | None) -> str:
+    share = f" · {explained * 100:.1f}% of the layer's variance" if explained is not None else ""
+    return f"PC{i + 1}{share}"
+
+
+def class_names(ckpt: Any) -> list[str]:
+    """The class names of a cGAN ("0", "1", ... when none were stored); [] for other models."""
+    if not ckpt.conditional:
+        return []
+    return ckpt.class_names or [str(i) for i in range(ckpt.config.num_classes)]
+
+
+def class_dropdown_update(ckpt: Any) -> Any:
+    names = class_names(ckpt)
+    return gr.Dropdown(choices=[MIXED, *names], value=MIXED, visible=bool(names))
+
+
+def fill_on_first_open(
+    tab: gr.Tab | None, fn: Any, inputs: list[Any], outputs: list[Any], api_name: str
+) -> None:
+    """Run ``fn(*inputs)`` into ``outputs`` the first time a user opens ``tab`` (a per-user
+    flag in ``gr.State``), so start-up does not wait for pictures nobody has asked for yet."""
+    if tab is None:
+        return
+    filled = gr.State(False)
+
+    def fill(done: bool, *values: Any) -> list[Any]:
+        if done:
+            return [gr.skip()] * len(outputs) + [True]
+        result = fn(*values)
+        return [*(result if isinstance(result, tuple | list) else [result]), True]
+
+    tab.select(
+        fill, [filled, *inputs], [*outputs, filled], api_name=api_name, show_progress="minimal"
+    )
+
+
+def on_randomise() -> int:
+    """A fresh random seed (the seed box then triggers a new grid)."""
+    return random.randrange(0, 1_000_000)
+
+
+def on_reset() -> list[float]:
+    """Truncation back to 1 and every slider back to 0."""
+    return [1.0] + [0.0] * (N_DIMS + N_PCS)
+
+
+# --- layout and wiring ------------------------------------------------------------------------
+
+
+def build_tab(ctx: ExplorerContext) -> GenerateControls:
+    """Create the tab's components inside the current Tab; returns the controls for reuse."""
+    catalog = ctx.catalog
+    first = None
+    latent_dim = 100
+    try:
+        if ctx.default_key:
+            first = catalog.load(ctx.default_key)
+            latent_dim = first.latent_dim
+    except (CheckpointError, ValueError):
+        first = None
+    explained: list[float | None] = [None] * N_PCS  # the page-load event fills these in (app.py)
+
+    with gr.Row():
+        with gr.Column(scale=2, min_width=300):
+            with gr.Row(equal_height=True):
+                seed = gr.Number(0, label="seed", precision=0, minimum=0, scale=3)
+                randomise = gr.Button("New seed", scale=1, min_width=90, elem_id="new-seed")
+            grid = gr.Slider(
+                1, 8, value=DEFAULT_GRID, step=1, precision=0, label="grid side n (n × n samples)"
+            )
+            truncation = gr.Slider(
+                0.0, 1.5, value=1.0, step=0.05, label="truncation ψ (z → ψ·z; 1 = off)"
+            )
+            names = class_names(first) if first is not None else []
+            class_name = gr.Dropdown(
+                choices=[MIXED, *names],
+                value=MIXED,
+                label="class (cGAN)",
+                visible=bool(names),
+                allow_custom_value=True,  # the API may name any class of any cGAN; checked by the handler
+            )
+            with gr.Accordion("Raw latent dimensions: pick a coordinate of z, slide it", open=True):
+                dims, offsets = [], []
+                for i in range(N_DIMS):
+                    with gr.Row(equal_height=True):
+                        dims.append(
+                            gr.Number(
+                                i,
+                                precision=0,
+                                minimum=0,
+                                maximum=latent_dim - 1,
+                                label=f"dimension (0–{latent_dim - 1})",
+                                scale=1,
+                                min_width=110,
+                            )
+                        )
+                        offsets.append(
+                            gr.Slider(
+                                -4,
+                                4,
+                                value=0,
+                                step=0.1,
+                                label=f"add to z[dimension] #{i + 1}",
+                                scale=3,
+                            )
+                        )
+            with gr.Accordion(
+                "Principal directions (GANSpace): unit steps along the main axes", open=True
+            ):
+                pcs = [
+                    gr.Slider(-4, 4, value=0, step=0.1, label=pc_label(i, explained[i]))
+                    for i in range(N_PCS)
+                ]
+            with gr.Row():
+                button = gr.Button("Generate", variant="primary", elem_id="generate-button")
+                reset = gr.Button("Reset sliders")
+        with gr.Column(scale=3, min_width=320):
+            initial_image, initial_text = (
+                on_generate(ctx.default_key, catalog=catalog)
+                if first
+                else (None, ctx.empty_message)
+            )
+            image = gr.Image(
+                initial_image,
+                label="G(z): D(G(z)) under each sample (bar: 0 = fake … 1 = real)",
+                format="png",
+                interactive=False,
+                elem_id="generate-image",
+                buttons=["download"],
+            )
+            info = gr.Markdown(initial_text, elem_id="generate-info")
+    with gr.Accordion(
+        "What am I looking at? The GAN game, D(x), D(G(z)) and the G loss", open=False
+    ):
+        gr.Markdown(TEACHING_MD)
+
+    controls = GenerateControls(seed, grid, truncation, class_name, dims, offsets, pcs)
+
+    def generate(*values: Any) -> tuple[str | None, str]:
+        picture, text = on_generate(*values, catalog=catalog)
+        return (str(latents.save_png(picture)) if picture is not None else None), text
+
+    generate.__signature__ = _api_signature()  # type: ignore[attr-defined]
+    gr.on(
+        triggers=[
+            button.click,
+            seed.change,
+            grid.release,
+            truncation.release,
+            class_name.change,  # also when a new checkpoint resets it
+            *[d.change for d in dims],
+            *[o.change for o in offsets],
+            *[p.change for p in pcs],
+            ctx.checkpoint.change,
+        ],
+        fn=generate,
+        inputs=[ctx.checkpoint, *controls.inputs()],
+        outputs=[image, info],
+        api_name="generate",
+        trigger_mode="always_last",
+        show_progress="minimal",
+    )
+    randomise.click(on_randomise, None, seed, api_name="new_seed", show_progress="hidden")
+    reset.click(
+        on_reset,
+        None,
+        [truncation, *offsets, *pcs],
+        api_name="reset_sliders",
+        show_progress="hidden",
+    ).then(
+        generate,
+        [ctx.checkpoint, *controls.inputs()],
+        [image, info],
+        api_name="generate_after_reset",
+        show_progress="hidden",
+    )
+    ctx.checkpoint.change(
+        lambda key: on_checkpoint(key, catalog=catalog),
+        ctx.checkpoint,
+        [*pcs, *dims, class_name],
+        api_name="generate_checkpoint_changed",
+        show_progress="hidden",
+    )
+    return controls
+
+
+def _api_signature() -> Any:
+    """The signature gradio_client shows for /generate: on_generate's, without ``catalog``."""
+    import inspect
+
+    sig = inspect.signature(on_generate)
+    return sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "catalog"])

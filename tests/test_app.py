@@ -1,0 +1,91 @@
+"""The explorer app: it builds with and without checkpoints, and /generate answers through
+gradio_client on a real (loopback) server."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import train_run
+from PIL import Image
+
+from explorer import app as explorer_app
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("app-runs")
+    train_run(root / "dcgan-tiny", "dcgan")
+    train_run(root / "cgan-tiny", "cgan")
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def api_names(demo) -> set[str]:
+    return {dep.get("api_name") for dep in demo.config["dependencies"]}
+
+
+def test_training_flag_follows_space_id() -> None:
+    assert explorer_app.training_enabled({}) is True
+    assert explorer_app.training_enabled({"SPACE_ID": "me/gan-explorer"}) is False
+    assert (
+        explorer_app.training_enabled({"SPACE_ID": "x", "GAN_EXPLORER_ENABLE_TRAINING": "1"})
+        is True
+    )
+
+
+def test_app_builds_without_any_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPACE_ID", "someone/gan-explorer")
+    demo = explorer_app.build_app([tmp_path], include_default=False)
+    assert demo.enable_training is False
+    notices = [
+        b for b in demo.config["components"] if b["props"].get("elem_id") == "no-checkpoints"
+    ]
+    assert notices and "No checkpoints found" in notices[0]["props"]["value"]
+    assert "generate" in api_names(demo)
+
+
+def test_every_event_has_an_api_name_and_the_app_serves_generate(runs: Path) -> None:
+    from gradio_client import Client
+
+    demo = explorer_app.build_app(
+        [runs], include_default=False, enable_training=True, benchmark_endpoint=True
+    )
+    names = api_names(demo)
+    assert None not in names and "" not in names
+    assert {"generate", "classes", "interpolate", "inside", "trivial_image"} <= names
+    assert demo.enable_training is True
+    port = free_port()
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        image_path, text = client.predict(
+            checkpoint="dcgan-tiny", seed=3, grid=2, api_name="/generate"
+        )
+        again, _ = client.predict(checkpoint="dcgan-tiny", seed=3, grid=2, api_name="/generate")
+        other, _ = client.predict(checkpoint="dcgan-tiny", seed=4, grid=2, api_name="/generate")
+        a, b, c = (np.asarray(Image.open(p)) for p in (image_path, again, other))
+        assert a.ndim == 3 and a.shape[0] > 16 and "4 samples" in text and "D(G(z))" in text
+        assert np.array_equal(a, b) and not np.array_equal(a, c)
+        _, cgan_text = client.predict(
+            checkpoint="cgan-tiny", seed=1, class_name="class 1", api_name="/generate"
+        )
+        assert "16 samples" in cgan_text
+    finally:
+        demo.close()

@@ -1,0 +1,295 @@
+"""The explorer's plain functions (explorer.latents, explorer.checkpoints and the tab handlers),
+tested without a browser on tiny checkpoints trained in a temporary folder."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import train_run
+from PIL import Image
+
+from explorer import checkpoints, latents
+from explorer.tabs import classes, generate, inside, interpolate
+from trainers.checkpoint import CheckpointError, LoadedCheckpoint
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """One intra-op thread, as the app uses (much faster on a busy 2-core machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with one tiny trained run per family: <root>/<family>/checkpoint/."""
+    root = tmp_path_factory.mktemp("explorer-runs")
+    for family in ("dcgan", "cgan", "mlp-gan"):
+        train_run(root / family, family)
+    return root
+
+
+@pytest.fixture(scope="module")
+def catalog(runs: Path) -> checkpoints.Catalog:
+    return checkpoints.discover([runs], include_default=False)
+
+
+def load(catalog: checkpoints.Catalog, key: str) -> LoadedCheckpoint:
+    return catalog.load(key)
+
+
+# --- discovery and loading -------------------------------------------------------------------
+
+
+def test_discovery_finds_run_checkpoints_with_labels(catalog: checkpoints.Catalog) -> None:
+    assert sorted(catalog.keys()) == ["cgan", "dcgan", "mlp-gan"]
+    assert catalog.keys()[0] == "dcgan"  # DCGAN first among same-sized models
+    label = catalog.get("cgan").label
+    assert "cGAN" in label and "synthetic" in label and "4 steps" in label
+    assert catalog.default_key(conditional=True) == "cgan"
+    assert [k for _, k in catalog.choices(conditional_only=True)] == ["cgan"]
+    assert catalog.load("dcgan") is catalog.load("dcgan")  # cached
+
+
+def test_missing_and_corrupt_checkpoints_give_clear_messages(
+    runs: Path, tmp_path: Path, catalog
+) -> None:
+    with pytest.raises(CheckpointError, match="no checkpoint named 'nope'; available: "):
+        catalog.get("nope")
+    with pytest.raises(CheckpointError, match="does not exist"):
+        checkpoints.load_cached(tmp_path / "missing")
+
+    bad = tmp_path / "bad"
+    shutil.copytree(runs / "dcgan", bad / "truncated")
+    weights = bad / "truncated" / "checkpoint" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:100])
+    shutil.copytree(runs / "dcgan", bad / "badjson")
+    (bad / "badjson" / "checkpoint" / "meta.json").write_text("{not json")
+    found = checkpoints.discover([bad], include_default=False)
+    assert found.keys() == ["truncated"]  # meta.json is fine, so it is offered ...
+    assert any("not valid JSON" in p for p in found.problems)  # ... the broken one is explained
+    image, text = generate.on_generate("truncated", catalog=found)
+    assert image is None and "truncated or corrupt" in text  # ... and loading it says why
+
+    empty = checkpoints.discover([tmp_path / "nowhere"], include_default=False)
+    assert not empty and "does not exist" in empty.problems[0]
+    image, text = generate.on_generate(None, catalog=empty)
+    assert image is None and "no checkpoint chosen; available: none" in text
+
+
+# --- latents ---------------------------------------------------------------------------------
+
+
+def test_sample_latents_are_seeded_and_do_not_depend_on_the_grid_size() -> None:
+    z4, z16 = latents.sample_latents(7, 4, 8), latents.sample_latents(7, 16, 8)
+    assert z4.shape == (4, 8) and z16.shape == (16, 8) and z4.dtype == torch.float32
+    assert torch.equal(z4, z16[:4])
+    assert not torch.equal(z4, latents.sample_latents(8, 4, 8))
+    assert torch.equal(latents.truncate(z4, 0.5), z4 * 0.5)
+    edited = latents.edit_dimensions(z4, [(3, 1.5), (99, 2.0)])  # 99 is clamped to the last dim
+    assert torch.allclose(edited[:, 3], z4[:, 3] + 1.5) and torch.allclose(
+        edited[:, 7], z4[:, 7] + 2.0
+    )
+
+
+def test_same_seed_same_image_and_shapes(catalog: checkpoints.Catalog) -> None:
+    for key in catalog.keys():
+        ckpt = load(catalog, key)
+        z = latents.build_latents(ckpt, seed=3, n=6)
+        out = latents.generate(ckpt, z, latents.class_labels(ckpt, 6, None))
+        assert out.images.shape == (6, 8, 8, 1) and out.images.dtype == np.uint8
+        assert out.scores.shape == (6,) and ((out.scores > 0) & (out.scores < 1)).all()
+        a, text = generate.on_generate(key, seed=3, grid=3, catalog=catalog)
+        b, _ = generate.on_generate(key, seed=3, grid=3, catalog=catalog)
+        c, _ = generate.on_generate(key, seed=4, grid=3, catalog=catalog)
+        assert a.ndim == 3 and a.shape[2] == 3 and a.dtype == np.uint8
+        assert np.array_equal(a, b) and not np.array_equal(a, c)
+        assert "D(G(z))" in text and "non-saturating" in text
+
+
+def test_principal_directions_are_orthonormal_and_cached(catalog: checkpoints.Catalog) -> None:
+    for key in catalog.keys():
+        ckpt = load(catalog, key)
+        pca = latents.principal_directions(ckpt, k=5, n_samples=300)
+        d = pca.directions
+        assert d.shape == (5, ckpt.latent_dim)
+        assert torch.allclose(d @ d.T, torch.eye(5), atol=1e-5)
+        assert (pca.explained > 0).all() and pca.explained.sum() <= 1 + 1e-6
+        assert (pca.explained[:-1] >= pca.explained[1:] - 1e-6).all()  # most important first
+        assert latents.principal_directions(ckpt, k=5, n_samples=300) is pca
+    ckpt = load(catalog, "dcgan")
+    z = latents.sample_latents(0, 2, ckpt.latent_dim)
+    moved = latents.apply_directions(z, pca.directions, [2.0, 0, 0, 0, 0])
+    assert torch.allclose((moved - z).norm(dim=1), torch.tensor([2.0, 2.0]), atol=1e-5)
+
+
+def test_g_loss_report_matches_the_textbook_gradients() -> None:
+    logits = torch.tensor([-4.0, 0.0, 3.0])
+    report = latents.g_loss_report(logits)
+    p = torch.sigmoid(logits)
+    assert report["minimax"]["grad"] == pytest.approx(
+        p.mean().item(), abs=1e-6
+    )  # d log(1-σ)/dl = -σ
+    assert report["non-saturating"]["grad"] == pytest.approx((1 - p).mean().item(), abs=1e-6)
+    assert report["non-saturating"]["loss"] == pytest.approx(
+        torch.nn.functional.softplus(-logits).mean().item()
+    )
+
+
+# --- classes ---------------------------------------------------------------------------------
+
+
+def test_one_z_every_class_and_one_class_grid(catalog: checkpoints.Catalog) -> None:
+    ckpt = load(catalog, "cgan")
+    out, ncol = latents.one_z_every_class(ckpt, seed=1, rows=2)
+    assert ncol == 2 and out.images.shape == (4, 8, 8, 1)
+    one = latents.one_class_grid(ckpt, 1, seed=1, n=4)
+    assert one.images.shape == (4, 8, 8, 1)
+    every_picture, one_picture, text = classes.on_classes(
+        "cgan", "class 1", 1, 2, 2, catalog=catalog
+    )
+    assert every_picture.shape[2] == 3 and one_picture.shape[2] == 3 and "class 1" in text
+    with pytest.raises(ValueError, match="unconditional dcgan: it has no classes"):
+        latents.one_z_every_class(load(catalog, "dcgan"), seed=1)
+    assert classes.on_classes("dcgan", None, catalog=catalog)[2].startswith("⚠️")
+
+
+# --- interpolation ---------------------------------------------------------------------------
+
+
+def test_lerp_and_slerp_endpoints_are_exactly_the_end_latents() -> None:
+    a, b = latents.sample_latents(0, 1, 64)[0], latents.sample_latents(1, 1, 64)[0]
+    for method in ("lerp", "slerp"):
+        path = latents.interpolation_path(a, b, 9, method)
+        assert path.shape == (9, 64)
+        assert torch.equal(path[0], a) and torch.equal(path[-1], b)
+    assert torch.equal(latents.slerp(a, b, 0.0), a) and torch.equal(latents.slerp(a, b, 1.0), b)
+    lerp_mid = latents.lerp(a, b, 0.5).norm()
+    slerp_mid = latents.slerp(a, b, 0.5).norm()
+    ends = (a.norm() + b.norm()) / 2
+    assert slerp_mid > lerp_mid and abs(slerp_mid - ends) < 0.1 * ends  # slerp keeps the norm
+    assert torch.allclose(latents.slerp(a, a, torch.tensor([0.3])), a[None])  # parallel: no NaN
+
+
+def test_interpolation_gif_has_n_frames(catalog: checkpoints.Catalog, tmp_path: Path) -> None:
+    ckpt = load(catalog, "dcgan")
+    interp = latents.interpolate_seeds(ckpt, 0, 1, 7)
+    assert interp.images["lerp"].shape == (7, 8, 8, 1) and interp.images["slerp"].shape == (
+        7,
+        8,
+        8,
+        1,
+    )
+    assert np.array_equal(interp.images["lerp"][0], interp.images["slerp"][0])  # same ends
+    path = latents.write_gif(latents.gif_frames(interp), tmp_path / "walk.gif")
+    with Image.open(path) as gif:
+        assert gif.n_frames == 7
+    strip, gif_path, download, text = interpolate.on_interpolate("dcgan", frames=5, catalog=catalog)
+    assert strip.shape[2] == 3 and gif_path == download and "5 frames" in text
+    with Image.open(gif_path) as gif:
+        assert gif.n_frames == 5
+
+
+def test_class_interpolation_ends_are_the_two_classes(catalog: checkpoints.Catalog) -> None:
+    ckpt = load(catalog, "cgan")
+    interp = latents.interpolate_classes(ckpt, seed=2, class_a=0, class_b=1, frames=4)
+    z = latents.sample_latents(2, 1, ckpt.latent_dim)
+    for frame, label in ((0, 0), (-1, 1)):
+        direct = latents.generate(ckpt, z, torch.tensor([label])).images[0]
+        assert np.array_equal(interp.images["slerp"][frame], direct)
+    *_, text = interpolate.on_interpolate(
+        "cgan", interpolate.CLASSES, 2, 0, "class 0", "class 1", 4, catalog=catalog
+    )
+    assert "class **class 0** → **class 1**" in text
+
+
+# --- inside the generator --------------------------------------------------------------------
+
+
+def test_feature_map_shapes_match_the_model(catalog: checkpoints.Catalog) -> None:
+    expected = {  # tiny models of tests/conftest.py: 8x8 images, channels (8, 4), latent 8
+        "dcgan": [
+            ("z", (8,)),
+            ("project.0", (32,)),
+            ("project.1", (32,)),
+            ("project.2", (32,)),
+            ("blocks.0", (4, 4, 4)),
+            ("blocks.1", (4, 4, 4)),
+            ("blocks.2", (4, 4, 4)),
+            ("blocks.3", (1, 8, 8)),
+            ("blocks.4", (1, 8, 8)),
+            ("output image", (1, 8, 8)),
+        ],
+        "cgan": [
+            ("z", (8,)),
+            ("project_z.0", (32,)),
+            ("project_z.1", (32,)),
+            ("project_z.2", (32,)),
+            ("label_embedding", (4,)),
+            ("project_label", (4,)),
+            ("blocks.0", (4, 4, 4)),
+            ("blocks.1", (4, 4, 4)),
+            ("blocks.2", (4, 4, 4)),
+            ("blocks.3", (1, 8, 8)),
+            ("blocks.4", (1, 8, 8)),
+            ("output image", (1, 8, 8)),
+        ],
+    }
+    for key, layers in expected.items():
+        ckpt = load(catalog, key)
+        maps = latents.feature_maps(
+            ckpt, latents.sample_latents(0, 1, 8)[0], 1 if ckpt.conditional else None
+        )
+        assert [(m.name, m.shape) for m in maps] == layers
+        assert all(
+            m.image.ndim == 3 and m.image.shape[2] == 3 and m.image.dtype == np.uint8 for m in maps
+        )
+        assert "reshaped by the model to 8×2×2" in maps[1].note
+    mlp = latents.feature_maps(load(catalog, "mlp-gan"), torch.zeros(8))
+    assert mlp[-1].shape == (1, 8, 8) and mlp[1].shape == (16,)
+    picture, table = inside.on_inside("dcgan", *generate.default_settings(), 0, catalog=catalog)
+    assert picture.ndim == 3 and picture.shape[2] == 3 and picture.shape[0] > 3 * 64
+    assert "ConvTranspose2d(8→4, k=4, s=2, p=1)" in table and table.count("\n| ") == 1 + len(
+        expected["dcgan"]  # header + one row per layer
+    )
+
+
+def test_hooks_are_removed_after_use(catalog: checkpoints.Catalog) -> None:
+    ckpt = load(catalog, "cgan")
+    latents.feature_maps(ckpt, torch.zeros(8), 0)
+    latents.interpolate_classes(ckpt, 0, 0, 1, 3)
+    latents.principal_directions(ckpt, k=2, n_samples=50, seed=5)
+    assert all(not m._forward_hooks for m in ckpt.generator.modules())
+
+
+def test_upsampling_period_and_first_image(catalog: checkpoints.Catalog) -> None:
+    assert latents.upsampling_period(load(catalog, "dcgan")) == (4, "convtranspose")
+    assert latents.upsampling_period(load(catalog, "mlp-gan")) is None
+    image = latents.first_image(load(catalog, "cgan"), seed=0)
+    assert image.shape == (1, 1, 8, 8) and image.abs().max() <= 1
+
+
+def test_summary_and_labels_show_metrics() -> None:
+    meta = {
+        "model": "dcgan",
+        "dataset": "mnist",
+        "step": 3000,
+        "image_shape": [1, 28, 28],
+        "latent_dim": 100,
+        "metrics": {"classifier_fid": 4.2109, "label_accuracy": 0.9},
+        "config": {"upsample": "resize-conv"},
+    }
+    assert (
+        checkpoints.describe(meta, "x")
+        == "DCGAN (resize-conv) · MNIST · 3,000 steps · cFID 4.21 · label acc 0.9 — x"
+    )
+    entry = checkpoints.CheckpointEntry("x", Path("x"), meta, "x")
+    assert "classifier_fid 4.21" in checkpoints.summary_markdown(entry)
+    json.dumps(meta)  # labels come from JSON-ready metadata
