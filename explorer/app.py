@@ -149,7 +149,14 @@ def build_app(
         enable_training = training_enabled()
     if benchmark_endpoint is None:
         benchmark_endpoint = os.environ.get("GAN_EXPLORER_BENCHMARK") == "1"
-    catalog = checkpoints.discover(list(checkpoint_dirs or []), include_default=include_default)
+    checkpoint_dirs = list(checkpoint_dirs or [])
+    if enable_training and include_default:  # where the Train tab's "Save checkpoint" writes
+        from explorer.live_training import default_checkpoint_dir
+
+        live_dir = default_checkpoint_dir()
+        live_dir.mkdir(parents=True, exist_ok=True)
+        checkpoint_dirs.append(live_dir)
+    catalog = checkpoints.discover(checkpoint_dirs, include_default=include_default)
     ctx = ExplorerContext(
         catalog,
         default_key=catalog.default_key(),
@@ -176,6 +183,7 @@ def build_app(
                 else "",
                 elem_id="checkpoint-summary",
             )
+            refresh = gr.Button("↻ Find new checkpoints", scale=0, size="sm")
         if catalog and catalog.problems:
             gr.Markdown(problems_message(catalog).strip())
 
@@ -197,6 +205,20 @@ def build_app(
                 _external_tab("explorer.tabs.stylise", "Stylise")
             with gr.Tab("Translate (CycleGAN)", id="translate"):
                 _external_tab("explorer.tabs.translate", "Translate")
+            with gr.Tab("Train", id="train"):
+                _external_tab("explorer.tabs.train", "Train", enable_training)
+            with gr.Tab("2-D playground", id="playground"):
+                _external_tab("explorer.tabs.playground", "2-D playground", enable_training)
+
+        def refresh_catalog(current: str | None) -> gr.Dropdown:
+            catalog.refresh()  # e.g. a checkpoint the Train tab just saved
+            keys = catalog.keys()
+            value = current if current in keys else (keys[0] if keys else None)
+            return gr.Dropdown(choices=catalog.choices(), value=value)
+
+        refresh.click(
+            refresh_catalog, ctx.checkpoint, ctx.checkpoint, api_name="refresh_checkpoints"
+        )
 
         # The PCA behind the principal-direction sliders is computed on the first page load,
         # not at start-up, so the first image is served sooner; this relabels the sliders.

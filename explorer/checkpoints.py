@@ -97,6 +97,8 @@ class Catalog:
     entries: list[CheckpointEntry] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     roots: list[Path] = field(default_factory=list)
+    extra_dirs: list[Path] = field(default_factory=list)
+    include_default: bool = True
 
     def __bool__(self) -> bool:
         return bool(self.entries)
@@ -135,6 +137,15 @@ class Catalog:
     def load(self, key: str | None) -> LoadedCheckpoint:
         """Load (or fetch from the cache) the checkpoint with this key."""
         return load_cached(self.get(key).path)
+
+    def refresh(self) -> None:
+        """Scan the same roots again (e.g. after the Train tab saved a checkpoint).
+
+        The lists are swapped whole, so a request running meanwhile sees the old or the new
+        list, never half of one. Keys of checkpoints found before stay the same.
+        """
+        fresh = discover(self.extra_dirs, self.include_default)
+        self.entries, self.problems = fresh.entries, fresh.problems
 
 
 def checkpoint_roots(extra: list[Path] | None = None, include_default: bool = True) -> list[Path]:
@@ -227,7 +238,11 @@ def discover(extra_dirs: list[Path] | None = None, include_default: bool = True)
         extra_dirs: ``--checkpoint-dir`` folders.
         include_default: also scan ``pretrained/`` and ``$GAN_EXPLORER_PRETRAINED`` (tests turn it off).
     """
-    catalog = Catalog(roots=checkpoint_roots(extra_dirs, include_default))
+    catalog = Catalog(
+        roots=checkpoint_roots(extra_dirs, include_default),
+        extra_dirs=list(extra_dirs or []),
+        include_default=include_default,
+    )
     seen: set[Path] = set()
     for root in catalog.roots:
         if not root.exists():

@@ -1,0 +1,625 @@
+"""The "2-D playground" tab: GAN Lab's view of a GAN, in Python, wired to :mod:`trainers.toy2d`.
+
+Call :func:`build_tab` inside an open ``gr.Blocks`` / ``gr.Tab`` context::
+
+    with gr.Blocks() as demo:
+        with gr.Tab("2-D playground"):
+            build_tab()
+
+Each user's experiment (G, D, optimisers, clicked points, figure history) lives in a
+``gr.State``, never in module globals. The handlers are plain functions (``on_*``) that take
+and return that state, so they are tested without a browser. Every event has an explicit
+``api_name`` starting with ``playground_``.
+
+The models are tiny (two small MLPs on 2-D points), so the playground stays on even where the
+Train tab is switched off; Play trains for at most ``TICK_BUDGET_S`` per tick, and all
+playground events share one concurrency limit, so it cannot take over a shared machine.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import gradio as gr
+import numpy as np
+
+from explorer import playground as pg
+from trainers.losses import LOSSES
+from trainers.toy2d import (
+    DATASET_LABELS,
+    PRESET_NOTES,
+    TOY_DATASETS,
+    Toy2DConfig,
+    Toy2DTrainer,
+    ToyDataError,
+    points_from_csv,
+    preset_config,
+)
+
+TICK_S = 0.4  # Play: one update every 0.4 s ...
+TICK_BUDGET_S = 0.25  # ... training for at most 0.25 s of it
+CONCURRENCY_ID = "playground"
+CONCURRENCY_LIMIT = 2  # playground events running at once, machine-wide
+PAIR_SIZE = 400  # pixels of each plot in the side-by-side section
+SHOW_CHOICES = ["D heatmap", "real points", "fake points", "G's gradient arrows", "mode zones"]
+
+INTRO_MD = """
+### A GAN you can watch: two players on a plane
+
+Real data are points on the plane (green). **G** turns noise z ~ N(0, I) into points G(z)
+(purple). **D** looks at a point and says how "real" it looks; the background shows D's
+opinion of every point of the plane (green = real, purple = fake). The arrows show where G's
+loss pushes each fake point, **−∂L_G/∂x**: G follows them to where D says "real".
+
+**Step D** trains only D (k_D updates), **Step G** only G (k_G updates), **Step both** does one
+round of each, as in Goodfellow et al.'s Algorithm 1. **Play** keeps going. Changing the loss,
+k or the learning rates applies at once; changing the network or the data resets.
+"""
+
+PAIR_MD = f"""
+### Mode collapse, and one switch that cures it
+
+Both start from the same seed and get the same number of rounds.
+
+- **Left, collapse:** {PRESET_NOTES["collapse"]}
+- **Right, cure:** {PRESET_NOTES["cure"]}
+"""
+
+POINTS_MD = """
+Pick **your points** as the data set, then click on the plane to add points (each click adds
+one; the set is sampled with a little Gaussian jitter). Or upload a CSV with two numeric
+columns `x,y` (a header line is fine); points outside [−3, 3]² are scaled to fit.
+"""
+
+
+@dataclass
+class Session:
+    """One user's playground.
+
+    Attributes:
+        trainer: the experiment (None while "your points" has no points yet).
+        points: the user's points, (x, y) pairs in data coordinates.
+        history: the figures over time, for the small chart.
+        playing: Play is on.
+    """
+
+    trainer: Toy2DTrainer | None = None
+    points: list[tuple[float, float]] = field(default_factory=list)
+    history: pg.FigureHistory = field(default_factory=pg.FigureHistory)
+    playing: bool = False
+
+
+@dataclass
+class PairSession:
+    """The side-by-side section: the collapse preset (left) and its cure (right)."""
+
+    left: Toy2DTrainer
+    right: Toy2DTrainer
+    left_history: pg.FigureHistory = field(default_factory=pg.FigureHistory)
+    right_history: pg.FigureHistory = field(default_factory=pg.FigureHistory)
+    playing: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings -> config
+# ---------------------------------------------------------------------------------------------
+
+# The order of the settings widgets passed to every handler (after the state).
+SETTING_NAMES = (
+    "dataset",
+    "loss",
+    "d_steps",
+    "g_steps",
+    "spectral_norm",
+    "minibatch_std",
+    "lr_d",
+    "lr_g",
+    "width",
+    "depth",
+    "latent_dim",
+    "batch_size",
+    "seed",
+    "show",
+)
+
+
+def config_from(settings: dict[str, Any]) -> Toy2DConfig:
+    """The widgets' values -> a Toy2DConfig (numbers arrive as floats from sliders)."""
+    return Toy2DConfig(
+        dataset=settings["dataset"],
+        loss=settings["loss"],
+        d_steps=int(settings["d_steps"]),
+        g_steps=int(settings["g_steps"]),
+        spectral_norm=bool(settings["spectral_norm"]),
+        minibatch_std=bool(settings["minibatch_std"]),
+        lr_d=float(settings["lr_d"]),
+        lr_g=float(settings["lr_g"]),
+        width=int(settings["width"]),
+        depth=int(settings["depth"]),
+        latent_dim=int(settings["latent_dim"]),
+        batch_size=int(settings["batch_size"]),
+        seed=int(settings["seed"] or 0),
+    )
+
+
+def view_from(show: list[str] | None) -> pg.View:
+    show = SHOW_CHOICES if show is None else show
+    return pg.View(
+        heatmap="D heatmap" in show,
+        real="real points" in show,
+        fake="fake points" in show,
+        arrows="G's gradient arrows" in show,
+        modes="mode zones" in show,
+    )
+
+
+def _settings(values: tuple) -> dict[str, Any]:
+    return dict(zip(SETTING_NAMES, values, strict=True))
+
+
+def apply_settings(session: Session | None, settings: dict[str, Any]) -> tuple[Session, str]:
+    """Bring the session in line with the widgets: live changes apply, structural ones reset.
+    Returns (session, notice)."""
+    session = session or Session()
+    config = config_from(settings)
+    if config.dataset == "points" and not session.points:
+        session.trainer = None
+        return session, ""
+    points = np.asarray(session.points, dtype=np.float32) if config.dataset == "points" else None
+    trainer = session.trainer
+    if trainer is None:
+        session.trainer = Toy2DTrainer(config, points)
+        session.history = pg.FigureHistory()
+        return session, ""
+    changes = {k: v for k, v in vars(config).items()}
+    if points is not None and (
+        trainer.points is None or not np.array_equal(trainer.points, points)
+    ):
+        changes["points"] = points
+    if trainer.set_options(**changes):
+        session.history = pg.FigureHistory()
+        return session, "(reset: the networks or the data changed)"
+    return session, ""
+
+
+def view_outputs(
+    session: Session, show: list[str] | None, notice: str = ""
+) -> tuple[Any, str, Any]:
+    """(plot, figures markdown, figure-history chart) for the session."""
+    trainer = session.trainer
+    if trainer is None:
+        hint = "**Your points:** click on the plane to add points (or upload a CSV), then train."
+        return pg.render_empty(session.points), hint + (f"\n\n{notice}" if notice else ""), None
+    metrics = trainer.metrics()
+    session.history.add(trainer.g_updates, metrics)
+    plot = pg.render(trainer, view_from(show))
+    figures = pg.figures_markdown(trainer, metrics, trainer.last_stats(), pg.mean_push(trainer))
+    if notice:
+        figures = f"{notice}\n\n{figures}"
+    return plot, figures, pg.render_history(session.history)
+
+
+def _error_outputs(
+    session: Session | None, show: list[str] | None, error: Exception
+) -> tuple[Any, ...]:
+    session = session or Session()
+    plot, figures, history = (
+        view_outputs(session, show)
+        if session.trainer is not None
+        else (pg.render_empty(session.points), "", None)
+    )
+    return session, plot, f"⚠️ {error}\n\n{figures}", history
+
+
+# ---------------------------------------------------------------------------------------------
+# Handlers (plain functions: testable without a browser)
+# ---------------------------------------------------------------------------------------------
+
+
+def on_settings(session: Session | None, *values: Any) -> tuple[Any, ...]:
+    """A setting changed. Returns (session, plot, figures, history chart)."""
+    settings = _settings(values)
+    try:
+        session, notice = apply_settings(session, settings)
+    except (ToyDataError, ValueError) as error:
+        return _error_outputs(session, settings["show"], error)
+    return (session, *view_outputs(session, settings["show"], notice))
+
+
+def _train(session: Session | None, values: tuple, action: str, rounds: int = 1) -> tuple[Any, ...]:
+    settings = _settings(values)
+    try:
+        session, notice = apply_settings(session, settings)
+        trainer = session.trainer
+        if trainer is None:
+            return (session, *view_outputs(session, settings["show"], "Add some points first."))
+        if action == "d":
+            trainer.step_d()
+        elif action == "g":
+            trainer.step_g()
+        elif action == "both":
+            trainer.step_both(rounds)
+        elif action == "budget":  # Play: as many rounds as fit in the tick's time budget
+            deadline = time.perf_counter() + TICK_BUDGET_S
+            while time.perf_counter() < deadline:
+                trainer.step_both(1)
+    except (ToyDataError, ValueError, FloatingPointError) as error:
+        session = session or Session()
+        session.playing = False
+        return _error_outputs(session, settings["show"], error)
+    return (session, *view_outputs(session, settings["show"], notice))
+
+
+def on_step_d(session: Session | None, *values: Any) -> tuple[Any, ...]:
+    """Step D: k_D updates of D only."""
+    return _train(session, values, "d")
+
+
+def on_step_g(session: Session | None, *values: Any) -> tuple[Any, ...]:
+    """Step G: k_G updates of G only."""
+    return _train(session, values, "g")
+
+
+def on_step_both(session: Session | None, rounds: float, *values: Any) -> tuple[Any, ...]:
+    """Step both: ``rounds`` rounds of (k_D D-updates, k_G G-updates)."""
+    return _train(session, values, "both", max(1, int(rounds or 1)))
+
+
+def on_tick(session: Session | None, *values: Any) -> tuple[Any, ...]:
+    """Play's timer: train for up to TICK_BUDGET_S, then redraw. Returns the usual four
+    outputs plus (timer, button) so an error pauses."""
+    result = _train(session, values, "budget")
+    playing = result[0].playing if result[0] is not None else False
+    if not playing:
+        return (*result, gr.Timer(active=False), gr.Button(value="▶ Play"))
+    return (*result, gr.Timer(active=True), gr.Button(value="⏸ Pause"))
+
+
+def on_play(session: Session | None) -> tuple[Any, ...]:
+    """Play / Pause. Returns (session, timer, button)."""
+    session = session or Session()
+    session.playing = not session.playing
+    label = "⏸ Pause" if session.playing else "▶ Play"
+    return session, gr.Timer(active=session.playing), gr.Button(value=label)
+
+
+def on_reset(session: Session | None, *values: Any) -> tuple[Any, ...]:
+    """Reset: new random networks (same seed = same start), counters and history at 0."""
+    settings = _settings(values)
+    try:
+        session, _ = apply_settings(session, settings)
+        if session.trainer is not None:
+            session.trainer.reset()
+            session.history = pg.FigureHistory()
+    except (ToyDataError, ValueError) as error:
+        return _error_outputs(session, settings["show"], error)
+    return (session, *view_outputs(session, settings["show"]))
+
+
+def on_click(session: Session | None, event: gr.SelectData, *values: Any) -> tuple[Any, ...]:
+    """A click on the plot adds a point when the data set is "your points"."""
+    settings = _settings(values)
+    session = session or Session()
+    if settings["dataset"] != "points":
+        session, notice = apply_settings(session, settings)
+        return (
+            session,
+            *view_outputs(
+                session, settings["show"], "Choose **your points** as the data set to draw points."
+            ),
+        )
+    index = event.index if event is not None else None
+    point = pg.pixel_to_data(*index[:2]) if index is not None and len(index) >= 2 else None
+    if point is None:
+        return (
+            session,
+            *view_outputs(session, settings["show"], "Click inside the plane to add a point."),
+        )
+    session.points = [*session.points, point]
+    return on_settings(session, *values)
+
+
+def on_csv(session: Session | None, file: Any, *values: Any) -> tuple[Any, ...]:
+    """A CSV of x,y points was uploaded: it becomes "your points". Returns the usual four
+    outputs plus the data set dropdown (switched to "points")."""
+    settings = _settings(values)
+    session = session or Session()
+    if file is None:
+        return (session, *view_outputs(session, settings["show"]), gr.skip())
+    path = file if isinstance(file, str) else getattr(file, "name", str(file))
+    try:
+        points = points_from_csv(path)
+    except (ToyDataError, OSError) as error:
+        return (*_error_outputs(session, settings["show"], error), gr.skip())
+    session.points = [(float(x), float(y)) for x, y in points]
+    settings["dataset"] = "points"
+    values = tuple(settings[name] for name in SETTING_NAMES)
+    outputs = on_settings(session, *values)
+    return (
+        *outputs[:2],
+        f"Loaded {len(points)} points from the CSV.\n\n{outputs[2]}",
+        outputs[3],
+        gr.update(value="points"),
+    )
+
+
+def on_clear_points(session: Session | None, *values: Any) -> tuple[Any, ...]:
+    """Forget the clicked / uploaded points."""
+    session = session or Session()
+    session.points = []
+    if session.trainer is not None and session.trainer.config.dataset == "points":
+        session.trainer = None
+    return on_settings(session, *values)
+
+
+# --- side by side ---------------------------------------------------------------------------
+
+
+def new_pair(seed: int = 0) -> PairSession:
+    return PairSession(
+        Toy2DTrainer(preset_config("collapse", seed)), Toy2DTrainer(preset_config("cure", seed))
+    )
+
+
+def pair_outputs(pair: PairSession) -> tuple[Any, ...]:
+    """(left plot, right plot, left figures, right figures)."""
+    result: list[Any] = []
+    texts = []
+    for side, trainer, history in (
+        ("collapse", pair.left, pair.left_history),
+        ("cure", pair.right, pair.right_history),
+    ):
+        metrics = trainer.metrics()
+        history.add(trainer.g_updates, metrics)
+        title = f"{side}: {trainer.config.loss} · round {trainer.g_updates}"
+        result.append(pg.render(trainer, title=title, size=PAIR_SIZE))
+        covered = (
+            f"**{metrics.modes_covered} / {metrics.num_modes} modes**"
+            if metrics.modes_covered is not None
+            else ""
+        )
+        share = (
+            f"{100 * metrics.high_quality_share:.0f} % high quality"
+            if metrics.high_quality_share is not None
+            else ""
+        )
+        texts.append(f"{side}: {covered} · {share} · JS {metrics.js:.2f} bits")
+    return (*result, *texts)
+
+
+def on_pair_reset(pair: PairSession | None, seed: float) -> tuple[Any, ...]:
+    """Start both presets from the same seed. Returns (pair, left, right, left text, right text)."""
+    pair = new_pair(int(seed or 0))
+    return (pair, *pair_outputs(pair))
+
+
+def on_pair_run(pair: PairSession | None, seed: float, rounds: float = 100) -> tuple[Any, ...]:
+    """Run both for ``rounds`` rounds (same number each)."""
+    pair = pair or new_pair(int(seed or 0))
+    for _ in range(int(rounds)):
+        pair.left.step_both(1)
+        pair.right.step_both(1)
+    return (pair, *pair_outputs(pair))
+
+
+def on_pair_tick(pair: PairSession | None, seed: float) -> tuple[Any, ...]:
+    """Play for the pair: alternate rounds for up to TICK_BUDGET_S, both get the same count."""
+    pair = pair or new_pair(int(seed or 0))
+    deadline = time.perf_counter() + TICK_BUDGET_S
+    while time.perf_counter() < deadline:
+        pair.left.step_both(1)
+        pair.right.step_both(1)
+    return (pair, *pair_outputs(pair))
+
+
+def on_pair_play(pair: PairSession | None, seed: float) -> tuple[Any, ...]:
+    """Play / Pause for the pair. Returns (pair, timer, button)."""
+    pair = pair or new_pair(int(seed or 0))
+    pair.playing = not pair.playing
+    return (
+        pair,
+        gr.Timer(active=pair.playing),
+        gr.Button(value="⏸ Pause" if pair.playing else "▶ Play both"),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Layout and wiring
+# ---------------------------------------------------------------------------------------------
+
+
+def build_tab(enable_training: bool = True) -> None:
+    """Create the playground inside the current Blocks/Tab context.
+
+    ``enable_training`` is accepted for a uniform interface with the Train tab; the playground's
+    models are tiny and its Play loop is time-boxed, so it stays on either way.
+    """
+    defaults = Toy2DConfig()
+    first = Session(trainer=Toy2DTrainer(defaults))  # the picture shown before any click
+    first_plot, first_figures, first_history = view_outputs(first, SHOW_CHOICES)
+    first_pair = pair_outputs(new_pair(0))
+    session = gr.State(None)
+    pair = gr.State(None)
+    timer = gr.Timer(TICK_S, active=False)
+    pair_timer = gr.Timer(TICK_S, active=False)
+    gr.Markdown(INTRO_MD)
+    with gr.Row():
+        with gr.Column(scale=3, min_width=420):
+            plot = gr.Image(
+                first_plot,
+                label="the plane: click to add points (your points)",
+                show_label=False,
+                type="numpy",
+                interactive=False,
+                format="png",
+                height=560,
+                buttons=["download"],
+                elem_id="playground-plot",
+            )
+            history = gr.Image(
+                first_history,
+                label="figures over time",
+                show_label=False,
+                type="numpy",
+                interactive=False,
+                format="png",
+                height=200,
+                elem_id="playground-history",
+            )
+        with gr.Column(scale=2, min_width=320):
+            dataset = gr.Dropdown(
+                [(DATASET_LABELS[name], name) for name in TOY_DATASETS],
+                value=defaults.dataset,
+                label="data set",
+                elem_id="playground-dataset",
+            )
+            with gr.Row():
+                step_d = gr.Button("Step D", elem_id="playground-step-d")
+                step_g = gr.Button("Step G", elem_id="playground-step-g")
+                step_both = gr.Button(
+                    "Step both", variant="primary", elem_id="playground-step-both"
+                )
+            with gr.Row():
+                play = gr.Button("▶ Play", elem_id="playground-play")
+                reset = gr.Button("↺ Reset", elem_id="playground-reset")
+                rounds = gr.Number(
+                    1, label="rounds per 'Step both'", precision=0, minimum=1, maximum=1000
+                )
+            loss = gr.Dropdown(
+                list(LOSSES), value=defaults.loss, label="loss", elem_id="playground-loss"
+            )
+            with gr.Row():
+                d_steps = gr.Slider(
+                    1, 10, value=defaults.d_steps, step=1, label="k_D: D updates per round"
+                )
+                g_steps = gr.Slider(
+                    1, 10, value=defaults.g_steps, step=1, label="k_G: G updates per round"
+                )
+            with gr.Row():
+                spectral_norm = gr.Checkbox(False, label="spectral norm in D")
+                minibatch_std = gr.Checkbox(False, label="minibatch discrimination in D")
+            with gr.Accordion("learning rates, network sizes, seed", open=False):
+                with gr.Row():
+                    lr_d = gr.Number(defaults.lr_d, label="lr D (Adam)", minimum=1e-6, maximum=0.1)
+                    lr_g = gr.Number(defaults.lr_g, label="lr G (Adam)", minimum=1e-6, maximum=0.1)
+                with gr.Row():
+                    width = gr.Slider(8, 256, value=defaults.width, step=8, label="hidden units")
+                    depth = gr.Slider(1, 4, value=defaults.depth, step=1, label="hidden layers")
+                with gr.Row():
+                    latent_dim = gr.Slider(
+                        1, 16, value=defaults.latent_dim, step=1, label="z dimensions"
+                    )
+                    batch_size = gr.Slider(
+                        16, 1024, value=defaults.batch_size, step=16, label="batch size"
+                    )
+                    seed = gr.Number(0, label="seed", precision=0)
+            show = gr.CheckboxGroup(SHOW_CHOICES, value=SHOW_CHOICES, label="show")
+            with gr.Accordion("your points", open=False):
+                gr.Markdown(POINTS_MD)
+                csv_file = gr.File(
+                    label="CSV of x,y points", file_types=[".csv", ".txt"], type="filepath"
+                )
+                clear_points = gr.Button("clear my points")
+    figures = gr.Markdown(first_figures, elem_id="playground-figures")
+
+    gr.Markdown(PAIR_MD)
+    with gr.Row():
+        pair_seed = gr.Number(0, label="seed for both", precision=0, scale=1)
+        pair_reset = gr.Button("↺ Start both", scale=1)
+        pair_run = gr.Button("Run 100 rounds", scale=1)
+        pair_play = gr.Button("▶ Play both", scale=1)
+    with gr.Row():
+        left_plot = gr.Image(
+            first_pair[0],
+            label="collapse",
+            type="numpy",
+            interactive=False,
+            format="png",
+            elem_id="playground-left",
+        )
+        right_plot = gr.Image(
+            first_pair[1],
+            label="cure",
+            type="numpy",
+            interactive=False,
+            format="png",
+            elem_id="playground-right",
+        )
+    with gr.Row():
+        left_text = gr.Markdown(first_pair[2])
+        right_text = gr.Markdown(first_pair[3])
+
+    controls = [
+        dataset,
+        loss,
+        d_steps,
+        g_steps,
+        spectral_norm,
+        minibatch_std,
+        lr_d,
+        lr_g,
+        width,
+        depth,
+        latent_dim,
+        batch_size,
+        seed,
+        show,
+    ]
+    main_out = [session, plot, figures, history]
+    common = {"concurrency_id": CONCURRENCY_ID, "concurrency_limit": CONCURRENCY_LIMIT}
+    quiet = {**common, "show_progress": "hidden"}
+
+    gr.on(
+        [c.change for c in controls],
+        on_settings,
+        [session, *controls],
+        main_out,
+        api_name="playground_settings",
+        trigger_mode="always_last",
+        **quiet,
+    )
+    step_d.click(on_step_d, [session, *controls], main_out, api_name="playground_step_d", **quiet)
+    step_g.click(on_step_g, [session, *controls], main_out, api_name="playground_step_g", **quiet)
+    step_both.click(
+        on_step_both,
+        [session, rounds, *controls],
+        main_out,
+        api_name="playground_step_both",
+        **common,
+    )
+    reset.click(on_reset, [session, *controls], main_out, api_name="playground_reset", **quiet)
+    play.click(on_play, [session], [session, timer, play], api_name="playground_play", **quiet)
+    timer.tick(
+        on_tick, [session, *controls], [*main_out, timer, play], api_name="playground_tick", **quiet
+    )
+    plot.select(on_click, [session, *controls], main_out, api_name="playground_click", **quiet)
+    csv_file.upload(
+        on_csv,
+        [session, csv_file, *controls],
+        [*main_out, dataset],
+        api_name="playground_csv",
+        **common,
+    )
+    clear_points.click(
+        on_clear_points, [session, *controls], main_out, api_name="playground_clear_points", **quiet
+    )
+
+    pair_out = [pair, left_plot, right_plot, left_text, right_text]
+    pair_reset.click(
+        on_pair_reset, [pair, pair_seed], pair_out, api_name="playground_pair_reset", **common
+    )
+    pair_run.click(
+        on_pair_run, [pair, pair_seed], pair_out, api_name="playground_pair_run", **common
+    )
+    pair_play.click(
+        on_pair_play,
+        [pair, pair_seed],
+        [pair, pair_timer, pair_play],
+        api_name="playground_pair_play",
+        **quiet,
+    )
+    pair_timer.tick(
+        on_pair_tick, [pair, pair_seed], pair_out, api_name="playground_pair_tick", **quiet
+    )

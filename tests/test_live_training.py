@@ -1,0 +1,354 @@
+"""Tests for training from the browser (explorer/live_training.py and the Train tab's handlers).
+
+Tiny MLP-GANs on synthetic 8x8 images, so every run takes well under a second.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from explorer import live_training as lt
+from trainers.checkpoint import load_checkpoint
+from trainers.data import synthetic_dataset
+
+TINY = {"g_hidden": (16,), "d_hidden": (16,), "latent_dim": 8, "batchnorm": False}
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path, monkeypatch):
+    """Runs and checkpoints go to tmp_path; no job outlives a test."""
+    monkeypatch.setenv(lt.RUNS_ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv(lt.CHECKPOINTS_ENV, str(tmp_path / "checkpoints"))
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    yield
+    job = lt.current_job()
+    if job is not None:
+        job.stop()
+
+
+@pytest.fixture(scope="module")
+def data():
+    return synthetic_dataset((1, 8, 8), num_classes=4, n=256, seed=0)
+
+
+def _start(data, steps: int = 30, owner: str = "tester", **kwargs) -> lt.TrainingJob:
+    options = lt.JobOptions(model="mlp-gan", dataset="synthetic", batch_size=16, steps=steps)
+    return lt.start_job(options, owner, data=data, device="cpu", model_overrides=TINY, **kwargs)
+
+
+def _training_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("gan-explorer-training")]
+
+
+def _wait_for_step(job: lt.TrainingJob, step: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while job.step < step:
+        assert time.monotonic() < deadline, "training did not get going"
+        time.sleep(0.005)
+
+
+def test_stream_yields_increasing_steps_until_done(data) -> None:
+    job = _start(data, steps=40)
+    updates = list(lt.stream(job, min_interval=0.02))
+    steps = [u.step for u in updates]
+    assert all(b >= a for a, b in zip(steps, steps[1:], strict=False))
+    assert steps[-1] == 40 and updates[-1].finished and updates[-1].reason == "done"
+    assert sum(u.finished for u in updates) == 1
+    last = updates[-1]
+    assert last.history.step == list(range(1, 41))
+    assert last.curves.ndim == 3 and last.grid is not None and last.grid.ndim == 3
+    assert "device" in last.status and "40 / 40" in last.status
+    assert not _training_threads()
+
+
+def test_stream_rate_is_limited(data) -> None:
+    job = _start(data, steps=100_000)
+    started = time.monotonic()
+    gen = lt.stream(job, min_interval=0.5, heartbeat=1.0)
+    updates = [next(gen) for _ in range(3)]
+    elapsed = time.monotonic() - started
+    gen.close()
+    assert elapsed >= 0.9  # three updates at most every 0.5 s
+    assert updates[-1].step > updates[0].step
+    assert not job.is_alive
+
+
+def test_stop_ends_within_one_step(data) -> None:
+    job = _start(data, steps=100_000)
+    _wait_for_step(job, 5)
+    job.stop_event.set()  # what the Stop button does
+    pressed_at = job.step  # steps finished when Stop was pressed
+    job.join(10)
+    assert not job.is_alive
+    assert job.trainer.step <= pressed_at + 1  # only the step in progress may finish
+    assert job.finished.reason == "stopped"
+    assert (job.run_dir / "checkpoint" / "meta.json").is_file()  # kept for Resume
+    assert not _training_threads()
+
+
+def test_stop_through_the_stream(data) -> None:
+    job = _start(data, steps=100_000)
+    updates = []
+    for update in lt.stream(job, min_interval=0.05):
+        updates.append(update)
+        if len(updates) == 3:
+            job.stop_event.set()
+    assert updates[-1].finished and updates[-1].reason == "stopped"
+    assert updates[-1].step == job.trainer.step
+    assert not _training_threads()
+
+
+def test_closing_the_stream_stops_and_joins_the_thread(data) -> None:
+    job = _start(data, steps=100_000)
+    gen = lt.stream(job, min_interval=0.05)
+    next(gen)
+    next(gen)
+    assert job.is_alive and _training_threads()
+    gen.close()  # what Gradio does when the browser tab goes away
+    assert not job.is_alive
+    assert not _training_threads()
+    assert lt.current_job() is None
+
+
+def test_orphaned_job_stops_itself(data) -> None:
+    job = _start(data, steps=100_000)
+    job.orphan_timeout = 0.2  # nobody reads the stream
+    job.join(10)
+    assert not job.is_alive and job.finished.reason == "stopped"
+
+
+def test_resume_continues_steps_and_curves(data) -> None:
+    first = _start(data, steps=20)
+    before = list(lt.stream(first, min_interval=0.02))[-1].history
+    assert before.step == list(range(1, 21))
+    options = lt.JobOptions(steps=35)
+    second = lt.start_job(options, "tester", resume_dir=first.run_dir, data=data, device="cpu")
+    assert second.step == 20 and second.target == 35
+    updates = list(lt.stream(second, min_interval=0.02))
+    after = updates[-1].history
+    assert after.step == list(range(1, 36))  # no gap, no repeat
+    assert after.d_loss[:20] == before.d_loss and after.g_loss[:20] == before.g_loss
+    assert updates[-1].step == 35
+    # a target already reached means "that many more"
+    third = lt.start_job(
+        lt.JobOptions(steps=5), "tester", resume_dir=first.run_dir, data=data, device="cpu"
+    )
+    assert third.target == 40
+    third.stop()
+
+
+def test_one_job_per_machine(data) -> None:
+    job = _start(data, steps=100_000, owner="alice")
+    with pytest.raises(lt.JobBusyError, match="alice's mlp-gan"):
+        _start(data, owner="bob")
+    job.stop()
+    _start(data, steps=2, owner="bob").join(10)  # free again
+
+
+def test_training_switched_off_on_a_space(monkeypatch, data) -> None:
+    assert lt.training_enabled({})[0]
+    assert not lt.training_enabled({"SPACE_ID": "user/space"})[0]
+    assert lt.training_enabled({"SPACE_ID": "user/space", lt.ENABLE_ENV: "1"})[0]
+    monkeypatch.setenv("SPACE_ID", "user/space")
+    with pytest.raises(lt.TrainingDisabledError, match=lt.ENABLE_ENV):
+        _start(data)
+
+
+def test_save_checkpoint_while_running_and_after(data, tmp_path) -> None:
+    job = _start(data, steps=100_000)
+    _wait_for_step(job, 3)
+    running = lt.save_checkpoint(job)
+    assert running.parent == tmp_path / "checkpoints"
+    loaded = load_checkpoint(running)
+    assert loaded.spec.name == "mlp-gan" and loaded.meta["step"] >= 3
+    job.stop()
+    ended = lt.save_checkpoint(job, name="my model")
+    assert load_checkpoint(ended).meta["name"] == "my model"
+    exported = lt.save_checkpoint(None, run_dir=job.run_dir, name="from the folder")
+    assert load_checkpoint(exported).meta["step"] == job.trainer.step
+
+
+def test_gif_of_the_run(data) -> None:
+    job = _start(data, steps=30)
+    list(lt.stream(job, min_interval=0.02))
+    (job.run_dir / "samples" / "step_000015.png").write_bytes(
+        (job.run_dir / "samples" / "step_000001.png").read_bytes()
+    )
+    path = lt.make_gif(job.run_dir)
+    from PIL import Image
+
+    with Image.open(path) as gif:
+        assert gif.n_frames == len(list((job.run_dir / "samples").glob("step_*.png"))) >= 3
+
+
+def test_quality_figure_with_a_reference_classifier(data, tmp_path) -> None:
+    from trainers.evaluate import ClassifierConfig, ReferenceClassifier, save_classifier
+
+    torch.manual_seed(0)
+    save_classifier(
+        ReferenceClassifier(ClassifierConfig((1, 8, 8), 4)),
+        tmp_path / "clf",
+        {"dataset": "synthetic"},
+    )
+    job = _start(data, steps=10, classifier_dir=tmp_path / "clf")
+    assert job.quality_probe is not None
+    last = list(lt.stream(job, min_interval=0.02))[-1]
+    assert "classifier-FID" in last.quality and np.isfinite(job.quality["classifier_fid"])
+    assert lt.make_quality_probe("synthetic", data, None, tmp_path / "missing") is None
+
+
+def test_curves_picture_and_ticks() -> None:
+    curves = lt.Curves()
+    for step in range(1, 501):
+        curves.append(step, 1.0 + np.sin(step / 30), 0.7, 0.6, 0.4 if step % 7 else None)
+    image = lt.render_curves(curves)
+    assert image.shape == (240, 848, 3) and image.dtype == np.uint8
+    assert lt.nice_ticks(0.0, 1.0, 5) == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+
+
+# --- the Train tab's handlers ---------------------------------------------------------------------
+
+
+def test_train_tab_handlers_without_a_browser(tmp_path) -> None:
+    from explorer.tabs import train
+
+    outputs = list(
+        train.on_start(
+            {},
+            "mlp-gan",
+            "classroom",
+            "toy2d",
+            "",
+            32,
+            "",
+            "non-saturating",
+            1,
+            2e-4,
+            2e-4,
+            False,
+            False,
+            64,
+            10,
+            0,
+        )
+    )
+    assert "2-D playground" in outputs[0][1]
+    outputs = list(
+        train.on_start(
+            {},
+            "mlp-gan",
+            "classroom",
+            "folder",
+            "",
+            32,
+            "",
+            "non-saturating",
+            1,
+            2e-4,
+            2e-4,
+            False,
+            False,
+            64,
+            10,
+            0,
+        )
+    )
+    assert "image folder" in outputs[0][1]
+    missing = tmp_path / "nothing-here"
+    outputs = list(
+        train.on_start(
+            {},
+            "mlp-gan",
+            "classroom",
+            "folder",
+            str(missing),
+            32,
+            "",
+            "non-saturating",
+            1,
+            2e-4,
+            2e-4,
+            False,
+            False,
+            64,
+            10,
+            0,
+        )
+    )
+    assert "does not exist" in outputs[0][1]
+    assert "Nothing to resume" in list(train.on_resume({}, 10, ""))[0][1]
+    assert train.on_stop({}) == "No training job is running."
+    assert "first" in train.on_gif({})[1]
+    assert (
+        train.options_from(
+            "dcgan", "(none)", "mnist", "", 32, " ", "hinge", 2, 1e-4, 4e-4, True, True, 32, 100, 1
+        ).preset
+        is None
+    )
+
+
+def test_train_tab_streams_a_folder_run(tmp_path) -> None:
+    from PIL import Image
+
+    from explorer.tabs import train
+
+    folder = tmp_path / "images" / "blobs"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(16):
+        Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    outputs = list(
+        train.on_start(
+            {},
+            "mlp-gan",
+            "classroom",
+            "folder",
+            str(tmp_path / "images"),
+            16,
+            "",
+            "non-saturating",
+            1,
+            2e-4,
+            2e-4,
+            False,
+            False,
+            8,
+            6,
+            0,
+        )
+    )
+    state, status = outputs[-1][0], outputs[-1][1]
+    assert "done" in status and "6 / 6" in status
+    assert Path(state["run_dir"]).is_dir()
+    assert "Saved" in train.on_save(state)
+    assert train.on_gif(state)[0].endswith(".gif")
+    assert not _training_threads()
+
+
+def test_train_tab_builds_with_named_endpoints(monkeypatch) -> None:
+    import gradio as gr
+
+    from explorer.tabs import train
+
+    with gr.Blocks() as demo:
+        train.build_tab()
+    names = [fn.api_name for fn in demo.fns.values()]
+    assert all(name.startswith("train_") for name in names)
+    assert {
+        "train_start",
+        "train_stop",
+        "train_resume",
+        "train_save_checkpoint",
+        "train_gif",
+    } <= set(names)
+    monkeypatch.setenv("SPACE_ID", "user/space")
+    with gr.Blocks() as hosted:
+        train.build_tab()
+    start = next(b for b in hosted.blocks.values() if getattr(b, "elem_id", None) == "train-start")
+    assert start.interactive is False
