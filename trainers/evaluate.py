@@ -16,6 +16,7 @@ images: a perfect generator would score about the floor, not zero.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -125,7 +126,7 @@ def train_classifier(
     torch.manual_seed(seed)
     model = ReferenceClassifier(ClassifierConfig(train.image_shape, len(train.class_names)))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    steps = int(epochs * len(train) / batch_size)
+    steps = max(1, int(epochs * len(train) / batch_size))
     scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=steps)
     gen = torch.Generator().manual_seed(seed)
     model.train()
@@ -172,6 +173,24 @@ def uint8_to_model_input(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1)
 
 
+@functools.cache
+def real_features(
+    dataset: str, data_dir: str, classifier_dir: str, n: int, seed: int, image_size: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Classifier features of all test images and of max(n, #test) train images (cached: several
+    checkpoints of one data set share them)."""
+    classifier, _ = load_classifier(classifier_dir)
+    root = None if data_dir == "None" else data_dir
+    test = load_dataset(dataset, root, train=False, download=False, image_size=image_size)
+    train = load_dataset(dataset, root, train=True, download=False, image_size=image_size)
+    x_test, _ = test.batch(torch.arange(len(test)))
+    gen = torch.Generator().manual_seed(seed)
+    x_train, _ = train.batch(torch.randperm(len(train), generator=gen)[: max(n, len(test))])
+    f_test = _batched(classifier.features, x_test).numpy().astype(np.float64)
+    f_train = _batched(classifier.features, x_train).numpy().astype(np.float64)
+    return f_test, f_train
+
+
 def evaluate_checkpoint(
     checkpoint: str | Path,
     data_dir: str | Path | None = None,
@@ -184,19 +203,16 @@ def evaluate_checkpoint(
 
     loaded = load_checkpoint(checkpoint)
     dataset = loaded.meta["dataset"]
-    classifier, cmeta = load_classifier(classifier_dir or classifier_dir_for(dataset))
-    test = load_dataset(dataset, data_dir, train=False, download=False)
-    train = load_dataset(dataset, data_dir, train=True, download=False)
+    classifier_path = Path(classifier_dir or classifier_dir_for(dataset))
+    classifier, cmeta = load_classifier(classifier_path)
+    f_test, f_train = real_features(
+        dataset, str(data_dir), str(classifier_path), n, seed, loaded.image_shape[1]
+    )
     start = time.perf_counter()
     images, asked = sample_images(loaded, n, seed=seed)
     sample_seconds = time.perf_counter() - start
     fake = uint8_to_model_input(images)
-    x_test, _ = test.batch(torch.arange(len(test)))
-    gen = torch.Generator().manual_seed(seed)
-    x_train, _ = train.batch(torch.randperm(len(train), generator=gen)[: max(n, len(test))])
     f_fake = _batched(classifier.features, fake).numpy().astype(np.float64)
-    f_test = _batched(classifier.features, x_test).numpy().astype(np.float64)
-    f_train = _batched(classifier.features, x_train).numpy().astype(np.float64)
     predicted = _batched(classifier, fake).argmax(1).numpy()
     k = classifier.config.num_classes
     shares = np.bincount(predicted, minlength=k) / len(predicted)
@@ -297,14 +313,15 @@ def add_classifier_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--epochs", type=float, default=3)
     parser.add_argument("--out", type=Path, help="default pretrained/classifiers/<dataset>")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--image-size", type=int, help="side for folder:PATH data (default 64)")
 
 
 def run_classifier_from_args(args: argparse.Namespace) -> int:
     import shlex
     import sys
 
-    train = load_dataset(args.dataset, args.data_dir, train=True)
-    test = load_dataset(args.dataset, args.data_dir, train=False)
+    train = load_dataset(args.dataset, args.data_dir, train=True, image_size=args.image_size)
+    test = load_dataset(args.dataset, args.data_dir, train=False, image_size=args.image_size)
     start = time.perf_counter()
     model, acc = train_classifier(train, test, epochs=args.epochs, seed=args.seed)
     out = args.out or classifier_dir_for(args.dataset)

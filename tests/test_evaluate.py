@@ -1,0 +1,90 @@
+"""The quality figures: Fréchet distance, the reference classifier and `gan-train evaluate`."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from tests.test_cli import TINY_TRAIN, make_image_folder
+from trainers.checkpoint import CheckpointError
+from trainers.cli import main
+from trainers.evaluate import (
+    ClassifierConfig,
+    ReferenceClassifier,
+    frechet_distance,
+    load_classifier,
+    save_classifier,
+)
+
+
+def test_frechet_distance_of_a_set_with_itself_is_zero():
+    a = np.random.default_rng(0).normal(size=(500, 4))
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_frechet_distance_of_a_shifted_set_is_the_squared_shift():
+    a = np.random.default_rng(0).normal(size=(500, 4))
+    shift = np.array([1.0, 2.0, 0.0, -2.0])  # same covariance: FID = ‖shift‖² = 9
+    assert frechet_distance(a, a + shift) == pytest.approx(9.0, rel=1e-6)
+
+
+def test_frechet_distance_sees_a_change_of_spread():
+    a = np.random.default_rng(0).normal(size=(2000, 2))
+    # Σ = I vs 4I: Tr(I + 4I - 2·2I) = 1 per dimension
+    assert frechet_distance(a, 2 * a) == pytest.approx(2.0, rel=0.05)
+
+
+def test_classifier_round_trip(tmp_path):
+    model = ReferenceClassifier(ClassifierConfig((1, 8, 8), num_classes=3)).eval()
+    save_classifier(model, tmp_path / "clf", {"dataset": "test"})
+    loaded, meta = load_classifier(tmp_path / "clf")
+    x = torch.randn(5, 1, 8, 8)
+    assert torch.equal(model(x), loaded(x))
+    assert loaded.features(x).shape == (5, 128)
+    assert meta["dataset"] == "test"
+
+
+def test_a_foreign_folder_is_not_a_classifier(tmp_path):
+    (tmp_path / "meta.json").write_text(json.dumps({"kind": "something-else"}))
+    with pytest.raises(CheckpointError, match="not a GAN Explorer reference classifier"):
+        load_classifier(tmp_path)
+
+
+def test_evaluate_a_cgan_end_to_end(tmp_path, capsys):
+    folder = make_image_folder(tmp_path / "pets")
+    dataset = f"folder:{folder}"
+    run = tmp_path / "run"
+    tiny = ["--latent-dim", "8", "--set", "channels=[8, 4]", "--set", "embed_dim=4"]
+    assert (
+        main(["cgan", "--dataset", dataset, "--steps", "2", "--out", str(run), *tiny, *TINY_TRAIN])
+        == 0
+    )
+    clf = tmp_path / "clf"
+    assert (
+        main(
+            [
+                "classifier",
+                "--dataset",
+                dataset,
+                "--epochs",
+                "1",
+                "--image-size",
+                "8",
+                "--out",
+                str(clf),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--classifier", str(clf), "--n", "40", "--write-meta"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["samples"] == 40
+    assert sum(result["class_shares"]) == pytest.approx(1.0, abs=1e-3)
+    assert 0.0 <= result["label_accuracy"] <= 1.0
+    assert result["classifier_fid"] >= 0 and result["classifier_fid_floor_train_vs_test"] >= 0
+    stored = json.loads((run / "checkpoint" / "meta.json").read_text())["metrics"]
+    assert stored["classifier_fid"] == result["classifier_fid"]
