@@ -463,6 +463,11 @@ def sample_images(
     """uint8 (N, H, W, C) samples and, for cGAN, the asked labels (N,)."""
     from trainers.data import to_uint8_images
 
+    if not hasattr(loaded.config, "latent_dim"):
+        raise UserError(
+            f"{loaded.path} is a {loaded.spec.name} checkpoint: it translates images rather than "
+            "sampling from noise; use `gan-train translate`"
+        )
     gen = torch.Generator().manual_seed(seed)
     z = torch.randn(n, loaded.latent_dim, generator=gen)
     if truncation is not None:
@@ -557,7 +562,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print(
-            "gan-train: interrupted; resume with --resume (the last checkpoint is kept)",
+            "gan-train: interrupted; the checkpoint was saved: continue with --resume",
             file=sys.stderr,
         )
         return 130

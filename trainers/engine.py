@@ -323,6 +323,11 @@ class GANTrainer:
                     and self.step % cfg.checkpoint_every == 0
                 ):
                     callback(Checkpointed(self.step, str(self.save())))
+        except KeyboardInterrupt:  # Ctrl-C: keep what was learned, then stop
+            if self.out_dir is not None and self.step > 0:
+                callback(Checkpointed(self.step, str(self.save())))
+            callback(Finished(self.step, "stopped", "interrupted"))
+            raise
         except TrainingDiverged as error:
             finished = Finished(self.step, "error", str(error))
             callback(finished)

@@ -202,6 +202,11 @@ def evaluate_checkpoint(
     from trainers.cli import sample_images
 
     loaded = load_checkpoint(checkpoint)
+    if not hasattr(loaded.config, "latent_dim"):
+        raise CheckpointError(
+            f"{loaded.path} is a {loaded.spec.name} checkpoint; evaluate it with "
+            "`gan-train evaluate-cyclegan`"
+        )
     dataset = loaded.meta["dataset"]
     classifier_path = Path(classifier_dir or classifier_dir_for(dataset))
     classifier, cmeta = load_classifier(classifier_path)

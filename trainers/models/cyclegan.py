@@ -153,8 +153,9 @@ class PatchDiscriminator(nn.Module):
     """70x70 PatchGAN. (B, 3, H, W) -> logits (B, 1, H/8 - 2, W/8 - 2).
 
     C64 (no norm) -> C128 -> C256 (all 4x4 stride 2) -> C512 (4x4 stride 1) -> 1-channel 4x4 conv.
-    At 256 px the output is (B, 1, 30, 30); at 64 px (B, 1, 6, 6); each logit sees a 70x70 patch
-    (receptive field: 1 + 3*(1 + 1 + 2 + 4 + 8) + ... = 70 pixels).
+    At 256 px the output is (B, 1, 30, 30); at 64 px (B, 1, 6, 6). Each logit sees a 70x70 patch;
+    walking back from one output pixel, receptive field r -> (r - 1) * stride + kernel:
+        1 -> 4 (last conv) -> 7 (C512, s1) -> 16 (C256, s2) -> 34 (C128, s2) -> 70 (C64, s2).
     """
 
     def __init__(self, config: CycleGANConfig) -> None:

@@ -1,0 +1,200 @@
+"""Plain functions behind the Translate tab (no gradio here, so they can be tested directly).
+
+    upload / example  ->  load_image()   ->  RGB PIL image, sensibly sized
+                      ->  translate()    ->  (translation, cycle reconstruction) as uint8 arrays
+
+A CycleGAN (Zhu et al. 2017) has two generators: G_AB (A -> B, e.g. horse -> zebra) and G_BA.
+"Cycle reconstruction" sends the translation back: G_BA(G_AB(x)) for A -> B. Training pushes it
+to equal x (the cycle-consistency loss), so it shows how much of the input the translation kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from trainers.checkpoint import CheckpointError, read_meta
+from trainers.cyclegan import (
+    CycleGANUserError,
+    default_translate_size,
+    load_cyclegan,
+    pil_to_tensor,
+    prepare_image,
+    translate_tensor,
+)
+from trainers.data import to_uint8_images
+
+PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
+MAX_UPLOAD_PIXELS = 40_000_000  # refuse decompression bombs beyond ~40 MP before decoding
+MAX_SIDE = 512  # the longer side is capped here: CPU time grows with the pixel count
+
+# name -> (skimage.data function, what it is). skimage ships no horse or zebra *photo*
+# (skimage.data.horse is a black-and-white silhouette), so upload your own horse or zebra.
+EXAMPLES: dict[str, tuple[str, str]] = {
+    "chelsea (a cat)": ("chelsea", "a tabby cat: stripes already, try B -> A"),
+    "astronaut": ("astronaut", "Eileen Collins, NASA portrait"),
+    "coffee": ("coffee", "a cup of coffee"),
+    "rocket": ("rocket", "a rocket on its launch pad"),
+    "horse (silhouette)": ("horse", "a binary horse silhouette, not a photo"),
+}
+
+
+def list_cyclegan_checkpoints(root: str | Path = PRETRAINED_DIR) -> list[tuple[str, str]]:
+    """(label, folder) for every ``root/*/`` checkpoint whose meta.json says model == "cyclegan"."""
+    root = Path(root)
+    found: list[tuple[str, str]] = []
+    if not root.is_dir():
+        return found
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        try:
+            meta = read_meta(folder)
+        except (CheckpointError, OSError):
+            continue
+        if meta.get("model") != "cyclegan":
+            continue
+        label = meta.get("name") or folder.name
+        found.append(
+            (
+                f"{label} ({meta.get('step', '?')} steps, {meta['config'].get('image_size')} px)",
+                str(folder),
+            )
+        )
+    return found
+
+
+def example_names() -> list[str]:
+    return list(EXAMPLES)
+
+
+def example_image(name: str):
+    """An example as an RGB PIL image (from scikit-image's bundled data, no download)."""
+    from PIL import Image
+    from skimage import data
+
+    if name not in EXAMPLES:
+        raise ValueError(f"unknown example {name!r}; choose one of {', '.join(EXAMPLES)}")
+    array = np.asarray(getattr(data, EXAMPLES[name][0])())
+    if array.dtype == bool:  # the silhouette: True/False -> 255/0
+        array = array.astype(np.uint8) * 255
+    return Image.fromarray(array).convert("RGB")
+
+
+def load_image(source: Any, size: int, max_side: int = MAX_SIDE):
+    """Turn an upload into an RGB PIL image the generator can take.
+
+    Args:
+        source: a file path, a PIL image or a uint8 numpy array (H, W[, C]).
+        size: the shorter side after resizing (the aspect ratio is kept).
+        max_side: cap for the longer side (huge or very long uploads are downscaled further).
+    Returns:
+        an RGB image whose sides are multiples of 4 (centre-cropped by at most 3 pixels).
+    Raises:
+        ValueError: the file is not an image (or is absurdly large), with a message saying so.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    if source is None:
+        raise ValueError("no image: upload one or pick an example")
+    if isinstance(source, np.ndarray):
+        array = source
+        if array.dtype != np.uint8:
+            array = np.clip(array * (255 if array.max() <= 1.0 else 1), 0, 255).astype(np.uint8)
+        img = Image.fromarray(array)
+    elif isinstance(source, Image.Image):
+        img = source
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ValueError(f"{path.name} does not exist")
+        try:
+            with Image.open(path) as opened:
+                if opened.width * opened.height > MAX_UPLOAD_PIXELS:
+                    raise ValueError(
+                        f"{path.name} is {opened.width}x{opened.height} pixels; please upload an image under "
+                        f"{MAX_UPLOAD_PIXELS // 1_000_000} megapixels"
+                    )
+                opened.draft("RGB", (max_side * 2, max_side * 2))  # JPEG: decode at a reduced scale
+                opened.load()
+                img = opened.convert("RGB")
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+            raise ValueError(
+                f"{path.name} is not an image file this app can read (PNG, JPEG, WebP, BMP, GIF, TIFF): "
+                f"{type(error).__name__}"
+            ) from None
+    return prepare_image(img.convert("RGB"), size, max_side=max_side)
+
+
+@dataclass
+class Translation:
+    """One translation: uint8 (H, W, 3) arrays plus a short description."""
+
+    input: np.ndarray
+    translated: np.ndarray
+    reconstruction: np.ndarray
+    cycle_l1: float
+    summary: str
+
+
+@lru_cache(maxsize=2)
+def _cached_model(folder: str):
+    # the loaded networks are read-only, so sharing them between users is safe
+    return load_cyclegan(folder, "cpu")
+
+
+def translate(
+    checkpoint: str | Path, image: Any, direction: str, size: int | None = None
+) -> Translation:
+    """Translate an image A -> B ("a2b") or B -> A ("b2a") and send it back for the cycle.
+
+    Args:
+        checkpoint: a CycleGAN checkpoint folder.
+        image: anything :func:`load_image` takes.
+        direction: "a2b" or "b2a".
+        size: shorter side to work at (default: twice the model's training size, up to 256).
+    """
+    try:
+        loaded = _cached_model(str(checkpoint))
+    except (CheckpointError, CycleGANUserError) as error:
+        raise ValueError(str(error)) from None
+    size = size or default_translate_size(loaded.config)
+    img = load_image(image, size)
+    x = pil_to_tensor(img)  # (1, 3, H, W) in [-1, 1]
+    try:
+        fake, rec = translate_tensor(loaded.generator, x, direction)
+    except CycleGANUserError as error:
+        raise ValueError(str(error)) from None
+    l1 = (rec - x).abs().mean().item()  # cycle L1 in [-1, 1] units
+    names = {"a2b": "A → B", "b2a": "B → A"}
+    back = "b2a" if direction == "a2b" else "a2b"
+    summary = (
+        f"{names[direction]} at {img.width}×{img.height} px. Cycle reconstruction {names[back]}: "
+        f"mean |G(F(x)) − x| = {l1:.3f} (pixels in [−1, 1]; 0 = perfect, {l1 * 127.5:.0f} grey levels of 255)."
+    )
+    return Translation(
+        input=np.asarray(img),
+        translated=to_uint8_images(fake)[0],
+        reconstruction=to_uint8_images(rec)[0],
+        cycle_l1=l1,
+        summary=summary,
+    )
+
+
+def checkpoint_info(checkpoint: str | Path) -> str:
+    """A Markdown line about a CycleGAN checkpoint: data, size, steps, time, command."""
+    try:
+        meta = read_meta(checkpoint)
+    except CheckpointError as error:
+        return f"⚠️ {error}"
+    cfg = meta.get("config", {})
+    domains = meta.get("domains", {})
+    hours = float(meta.get("wall_time_s", 0)) / 3600
+    return (
+        f"**{meta.get('name') or Path(checkpoint).name}** on {meta.get('dataset') or '?'}: "
+        f"A = `{Path(domains.get('a', 'A')).name}`, "
+        f"B = `{Path(domains.get('b', 'B')).name}`; trained at {cfg.get('image_size')} px, ngf {cfg.get('ngf')}, "
+        f"{cfg.get('n_residual_blocks')} residual blocks, {meta.get('step')} steps ({hours:.1f} h on {meta.get('device')})."
+    )
