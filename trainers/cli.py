@@ -246,6 +246,13 @@ OPTIONAL_SUBCOMMANDS: list[tuple[str, str, str, str, str]] = [
         "run_cyclegan_eval_from_args",
         "CycleGAN: cycle L1 on test images, target-domain rate of a classifier, before/after grid",
     ),
+    (
+        "style",
+        "trainers.style",
+        "add_arguments",
+        "run_from_args",
+        "neural style transfer (Gatys et al.): gan-train style --content IMG --style IMG --out IMG",
+    ),
 ]
 
 
