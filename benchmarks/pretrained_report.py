@@ -29,8 +29,8 @@ def main() -> None:
     rows = []
     for meta_path in sorted(PRETRAINED.glob("*/meta.json")):
         meta = json.loads(meta_path.read_text())
-        if meta.get("kind") != "gan-explorer-checkpoint":
-            continue
+        if meta.get("kind") != "gan-explorer-checkpoint" or meta["model"] == "cyclegan":
+            continue  # CycleGAN has its own figures (gan-train evaluate-cyclegan)
         m = meta.get("metrics", {})
         weights = meta_path.parent / "model.safetensors"
         g_params = parameter_count(weights, "G.")
