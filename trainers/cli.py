@@ -36,7 +36,14 @@ from trainers.data import (
     synthetic_dataset,
 )
 from trainers.device import DEVICES, PRECISIONS, pick_device
-from trainers.engine import GANTrainer, JsonlLogger, SampleSaver, TrainConfig, TrainingDiverged
+from trainers.engine import (
+    GANTrainer,
+    JsonlLogger,
+    SampleSaver,
+    TrainConfig,
+    TrainingDiverged,
+    write_run_options,
+)
 from trainers.events import CallbackList, Finished, Step
 from trainers.losses import LOSSES
 from trainers.models.blocks import UPSAMPLE_MODES
@@ -347,18 +354,7 @@ def run_training(args: argparse.Namespace, argv: list[str]) -> int:
         model_config = _make_config(spec, data.image_shape, len(data.class_names), args)
         config = _train_config(args, family, data)
         trainer = GANTrainer(spec, model_config, config, data, device, out, command)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "options.json").write_text(
-            json.dumps(
-                {
-                    "command": command,
-                    "train_config": vars_json(config),
-                    "model_config": vars_json(model_config),
-                },
-                indent=2,
-            )
-            + "\n"
-        )
+        write_run_options(out, command, config, model_config)
     print(
         f"gan-train: {family} on {data.name} ({len(data)} images {data.image_shape}), device {device}, "
         f"precision {trainer.precision}, steps {trainer.step} -> {trainer.config.steps}, run folder {out}",
@@ -377,12 +373,6 @@ def run_training(args: argparse.Namespace, argv: list[str]) -> int:
         file=sys.stderr,
     )
     return 0
-
-
-def vars_json(obj: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(obj)
 
 
 def _make_config(spec, image_shape, num_classes, args):

@@ -53,7 +53,7 @@ import torch.nn.functional as F
 from trainers import checkpoint as ckpt
 from trainers.data import IMAGE_EXTENSIONS, to_uint8_images
 from trainers.device import DEVICES, PRECISIONS, autocast, pick_device, resolve_precision
-from trainers.engine import TrainingDiverged, image_grid, truncate_log
+from trainers.engine import TrainingDiverged, image_grid, truncate_log, write_run_options
 from trainers.events import Callback, Checkpointed, Finished, Samples, Step
 from trainers.models.blocks import UPSAMPLE_MODES
 from trainers.models.cyclegan import (
@@ -790,18 +790,7 @@ def run_from_args(args: argparse.Namespace) -> int:
         trainer = CycleGANTrainer(
             model_config, train, *_load_images(train, model_config), device, out, command, name
         )
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "options.json").write_text(
-            json.dumps(
-                {
-                    "command": command,
-                    "train_config": asdict(train),
-                    "model_config": asdict(model_config),
-                },
-                indent=2,
-            )
-            + "\n"
-        )
+        write_run_options(out, command, train, model_config)
     cfg = trainer.config
     print(
         f"gan-train: cyclegan {trainer.model_config.image_size}px ngf {trainer.model_config.ngf} "

@@ -432,6 +432,20 @@ class GANTrainer:
         return trainer
 
 
+def write_run_options(
+    out_dir: str | Path, command: str, train_config: Any, model_config: Any
+) -> None:
+    """Save ``options.json`` (the command and both configs) beside a new run, as junyanz/CycleGAN does."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options = {
+        "command": command,
+        "train_config": asdict(train_config),
+        "model_config": asdict(model_config),
+    }
+    (out_dir / "options.json").write_text(json.dumps(options, indent=2) + "\n")
+
+
 def truncate_log(path: Path, last_step: int) -> None:
     """Drop log lines written after the checkpoint (the run died before saving them)."""
     if not path.exists():
