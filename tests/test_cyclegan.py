@@ -369,3 +369,50 @@ def test_evaluation_reports_rates_and_writes_grids(
     assert (tmp_path / "eval" / "before_after_32px.png").is_file()
     assert (tmp_path / "eval" / "before_after_64px.png").is_file()
     assert json.loads((tmp_path / "eval" / "results.json").read_text())["step"] == 2
+
+
+def test_domain_classifier_round_trips_and_refuses_other_folders(tmp_path: Path) -> None:
+    from trainers.checkpoint import CheckpointError
+    from trainers.cyclegan import DomainClassifier, load_domain_classifier, save_domain_classifier
+
+    torch.manual_seed(0)
+    model = DomainClassifier(8).eval()
+    save_domain_classifier(model, tmp_path / "clf", {"accuracy": 0.9})
+    loaded, meta = load_domain_classifier(tmp_path / "clf")
+    x = torch.rand(3, 3, 32, 32) * 2 - 1
+    assert torch.equal(model(x), loaded(x))
+    assert meta["accuracy"] == 0.9 and meta["width"] == 8
+    with pytest.raises(CheckpointError, match="--train-classifier"):
+        load_domain_classifier(tmp_path / "nothing-here")
+    (tmp_path / "reference").mkdir()
+    (tmp_path / "reference" / "meta.json").write_text(
+        json.dumps({"kind": "gan-explorer-classifier"})
+    )
+    with pytest.raises(CheckpointError, match="not a GAN Explorer domain classifier"):
+        load_domain_classifier(tmp_path / "reference")
+
+
+def test_ctrl_c_during_cyclegan_training_saves_a_checkpoint(
+    tiny_run: Path, data: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The shared run loop (trainers.engine.TrainingLoop) saves on KeyboardInterrupt."""
+    import shutil
+
+    from trainers.cyclegan import resume_trainer
+
+    run = tmp_path / "cg"
+    shutil.copytree(tiny_run, run)  # the module's run stays at step 2 for the other tests
+    trainer = resume_trainer(run)
+    trainer.config.steps = 10
+    real_step = trainer.train_step
+
+    def interrupted_at_step_4():
+        if trainer.step == 3:
+            trainer.step += 1
+            raise KeyboardInterrupt
+        return real_step()
+
+    trainer.train_step = interrupted_at_step_4
+    with pytest.raises(KeyboardInterrupt):
+        trainer.run()
+    assert read_meta(run)["step"] == 4

@@ -175,6 +175,39 @@ def read_safetensors(path: Path, device: str | torch.device = "cpu") -> dict[str
         ) from None
 
 
+def save_helper_model(module: nn.Module, directory: str | Path, meta: dict[str, Any]) -> None:
+    """Save a small helper network (a reference or domain classifier): ``model.safetensors`` with
+    its state dict and ``meta.json`` with ``meta`` (which names its ``kind`` and how to rebuild it)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    save_file(_detached(module.state_dict()), str(directory / WEIGHTS_FILE))
+    _write_json(directory / META_FILE, meta)
+
+
+def read_helper_model(
+    directory: str | Path, kind: str, what: str, hint: str = ""
+) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+    """Read what ``save_helper_model`` wrote, checking ``meta["kind"] == kind``.
+
+    Args:
+        directory: the folder with meta.json and model.safetensors.
+        kind: the ``kind`` the meta must name, e.g. "gan-explorer-classifier".
+        what: words for errors, e.g. "reference classifier".
+        hint: appended to the error when nothing readable is there, e.g. how to make one.
+    Returns: (meta, state dict). Raises CheckpointError, never unpickles.
+    """
+    directory = Path(directory)
+    try:
+        meta = json.loads((directory / META_FILE).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise CheckpointError(
+            f"no readable {what} in {directory} ({error}){'; ' + hint if hint else ''}"
+        ) from None
+    if not isinstance(meta, dict) or meta.get("kind") != kind:
+        raise CheckpointError(f"{directory} is not a GAN Explorer {what}")
+    return meta, read_safetensors(directory / WEIGHTS_FILE)
+
+
 def load_into(
     module: nn.Module, tensors: dict[str, torch.Tensor], prefix: str, source: Path
 ) -> None:

@@ -40,9 +40,8 @@ import json
 import math
 import shlex
 import sys
-import threading
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +52,14 @@ import torch.nn.functional as F
 from trainers import checkpoint as ckpt
 from trainers.data import IMAGE_EXTENSIONS, to_uint8_images
 from trainers.device import DEVICES, PRECISIONS, autocast, pick_device, resolve_precision
-from trainers.engine import TrainingDiverged, image_grid, truncate_log, write_run_options
-from trainers.events import Callback, Checkpointed, Finished, Samples, Step
+from trainers.engine import (
+    TrainingDiverged,
+    TrainingLoop,
+    image_grid,
+    truncate_log,
+    write_run_options,
+)
+from trainers.events import Step
 from trainers.models.blocks import UPSAMPLE_MODES
 from trainers.models.cyclegan import (
     DIRECTIONS,
@@ -63,7 +68,7 @@ from trainers.models.cyclegan import (
     CycleGANGenerators,
     init_cyclegan_weights,
 )
-from trainers.registry import config_from_dict, config_to_dict, get_spec
+from trainers.registry import config_from_dict, get_spec
 
 MODEL_NAME = "cyclegan"
 
@@ -272,7 +277,7 @@ def lr_at(step: int, config: CycleGANTrainConfig) -> float:
     return config.lr * max(0.0, (end - step) / (end - start))
 
 
-class CycleGANTrainer:
+class CycleGANTrainer(TrainingLoop):
     """Holds the two generators, two discriminators, their optimisers, the pools and the step count.
 
     Args:
@@ -484,7 +489,7 @@ class CycleGANTrainer:
     # --- samples --------------------------------------------------------------------------------
 
     @torch.no_grad()
-    def translate_grid(self) -> np.ndarray:
+    def sample_grid(self) -> np.ndarray:
         """uint8 grid, one row per fixed test image pair:  a | G_AB(a) | G_BA(G_AB(a)) | b | G_BA(b) | G_AB(G_BA(b))."""
         self.generators.eval()
         a = to_model_range(self.samples_a).to(self.device)  # (n, 3, S, S)
@@ -498,106 +503,40 @@ class CycleGANTrainer:
         self.generators.train()
         return image_grid(to_uint8_images(rows), nrow=6)
 
-    # --- the loop -------------------------------------------------------------------------------
-
-    def run(
-        self, callback: Callback | None = None, stop: threading.Event | None = None
-    ) -> Finished:
-        """Train until ``config.steps`` or until ``stop`` is set (checked between steps)."""
-        callback = callback or (lambda event: None)
-        cfg = self.config
-        self._run_started = time.perf_counter()
-        reason = "done"
-        try:
-            while self.step < cfg.steps:
-                if stop is not None and stop.is_set():
-                    reason = "stopped"
-                    break
-                callback(self.train_step())
-                if cfg.sample_every and self.step % cfg.sample_every == 0:
-                    callback(Samples(self.step, self.translate_grid()))
-                if (
-                    self.out_dir is not None
-                    and cfg.checkpoint_every
-                    and self.step % cfg.checkpoint_every == 0
-                ):
-                    callback(Checkpointed(self.step, str(self.save())))
-        except TrainingDiverged as error:
-            callback(Finished(self.step, "error", str(error)))
-            raise
-        if self.out_dir is not None and self.step > 0:
-            callback(Samples(self.step, self.translate_grid()))
-            callback(Checkpointed(self.step, str(self.save())))
-        finished = Finished(self.step, reason)
-        callback(finished)
-        return finished
-
     # --- checkpoints ----------------------------------------------------------------------------
 
-    def wall_time(self) -> float:
-        started = getattr(self, "_run_started", None)
-        return self.wall_time_before + (time.perf_counter() - started if started else 0.0)
+    def players(self) -> dict[str, torch.nn.Module]:
+        return {"G": self.generators, "D": self.discriminators}  # G.a2b, G.b2a, D.a, D.b
+
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        state = {"rng/augment": self.rng.get_state()}
+        for name, pool in (("pool/a", self.pool_a), ("pool/b", self.pool_b)):
+            if len(pool):
+                state[name] = pool.state()
+        return state
 
     def meta(self) -> dict[str, Any]:
         """Everything needed to rebuild, describe and resume this run (JSON-ready)."""
-        return {
-            "model": MODEL_NAME,
-            "config": config_to_dict(self.model_config),
-            "train_config": asdict(self.config),
-            "dataset": self.dataset,
-            "domains": {"a": self.config.data_a, "b": self.config.data_b},
-            "image_shape": list(self.model_config.image_shape),
-            "normalisation": "pixels in [-1, 1]: x / 127.5 - 1; G ends in tanh",
-            "class_names": [],
-            "latent_dim": None,
-            "step": self.step,
-            "epoch": round(self.epoch, 4),
-            "batches_drawn": self.batches_drawn,
-            "lr": lr_at(self.step, self.config),
-            "seed": self.config.seed,
-            "device": str(self.device),
-            "precision": self.precision,
-            "wall_time_s": round(self.wall_time(), 2),
-            "versions": ckpt.library_versions(),
-            "command": self.command,
-            "metrics": {},
-            "optimizer_param_groups": {},
-        }
-
-    def save(self, directory: str | Path | None = None) -> Path:
-        """Write weights (G.a2b, G.b2a, D.a, D.b), optimisers, pools, RNG and step to ``out_dir/checkpoint``."""
-        directory = Path(directory) if directory is not None else self.out_dir / "checkpoint"
-        weights = {f"G.{k}": v for k, v in self.generators.state_dict().items()}
-        weights |= {f"D.{k}": v for k, v in self.discriminators.state_dict().items()}
-        state_g, groups_g = ckpt.flatten_optimizer(self.opt_g, "opt_g")
-        state_d, groups_d = ckpt.flatten_optimizer(self.opt_d, "opt_d")
-        train_state = state_g | state_d | {"rng/augment": self.rng.get_state()}
-        for name, pool in (("pool/a", self.pool_a), ("pool/b", self.pool_b)):
-            if len(pool):
-                train_state[name] = pool.state()
-        meta = self.meta()
-        meta["optimizer_param_groups"] = {"opt_g": groups_g, "opt_d": groups_d}
+        meta = self.common_meta(
+            model=MODEL_NAME,
+            dataset=self.dataset,
+            image_shape=self.model_config.image_shape,
+            class_names=[],
+            latent_dim=None,
+        )
+        meta["domains"] = {"a": self.config.data_a, "b": self.config.data_b}
+        meta["lr"] = lr_at(self.step, self.config)
         meta["pool_sizes"] = {"a": len(self.pool_a), "b": len(self.pool_b)}
-        return ckpt.save_checkpoint(directory, meta, weights, train_state)
+        return meta
 
     def load_training_state(self, out_dir: str | Path) -> None:
         """Restore weights, optimisers, pools, RNG, step and data position from ``out_dir/checkpoint``."""
         meta, weights, train_state = ckpt.load_weights_and_state(out_dir)
-        source = Path(out_dir) / "checkpoint"
-        ckpt.load_into(self.generators, weights, "G", source)
-        ckpt.load_into(self.discriminators, weights, "D", source)
-        groups = meta["optimizer_param_groups"]
-        ckpt.unflatten_optimizer(self.opt_g, "opt_g", train_state, groups["opt_g"])
-        ckpt.unflatten_optimizer(self.opt_d, "opt_d", train_state, groups["opt_d"])
+        self.restore(meta, weights, train_state, Path(out_dir) / "checkpoint")
         self.rng.set_state(train_state["rng/augment"])
         self.pool_a.load_state(train_state.get("pool/a"))
         self.pool_b.load_state(train_state.get("pool/b"))
-        self.step = int(meta["step"])
-        self.batches_drawn = int(meta["batches_drawn"])
-        self.wall_time_before = float(meta.get("wall_time_s", 0.0))
-        if (
-            self.channels_last
-        ):  # loading copies into the existing (channels_last) parameters, but be sure
+        if self.channels_last:  # loading copies into the channels_last parameters, but be sure
             self.generators.to(memory_format=torch.channels_last)
             self.discriminators.to(memory_format=torch.channels_last)
 
@@ -1145,31 +1084,20 @@ def train_domain_classifier(
 
 def save_domain_classifier(model: DomainClassifier, directory: Path, meta: dict[str, Any]) -> None:
     """``model.safetensors`` + ``meta.json`` (no pickles)."""
-    from safetensors.torch import save_file
-
-    directory.mkdir(parents=True, exist_ok=True)
-    save_file(
-        {k: v.contiguous() for k, v in model.state_dict().items()},
-        str(directory / "model.safetensors"),
+    ckpt.save_helper_model(
+        model, directory, {"kind": DOMAIN_CLASSIFIER_KIND, "width": model.width, **meta}
     )
-    meta = {"kind": DOMAIN_CLASSIFIER_KIND, "width": model.width, **meta}
-    (directory / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
 def load_domain_classifier(directory: str | Path) -> tuple[DomainClassifier, dict[str, Any]]:
-    from safetensors.torch import load_file
-
-    directory = Path(directory)
-    try:
-        meta = json.loads((directory / "meta.json").read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise CycleGANUserError(
-            f"no readable domain classifier in {directory} ({error}); pass --train-classifier to train one"
-        ) from None
-    if meta.get("kind") != DOMAIN_CLASSIFIER_KIND:
-        raise CycleGANUserError(f"{directory} is not a GAN Explorer domain classifier")
+    meta, state = ckpt.read_helper_model(
+        directory,
+        DOMAIN_CLASSIFIER_KIND,
+        "domain classifier",
+        hint="pass --train-classifier to train one",
+    )
     model = DomainClassifier(meta.get("width", 32))
-    model.load_state_dict(load_file(str(directory / "model.safetensors")), strict=True)
+    model.load_state_dict(state, strict=True)
     return model.eval(), meta
 
 

@@ -100,7 +100,162 @@ def image_grid(images: np.ndarray, nrow: int, padding: int = 2) -> np.ndarray:
     return grid
 
 
-class GANTrainer:
+class TrainingLoop:
+    """What every trainer here shares: the run loop and the checkpoint bookkeeping.
+
+    The loop: one ``train_step()``, then every ``sample_every`` steps a ``Samples`` grid and every
+    ``checkpoint_every`` steps a checkpoint; Ctrl-C saves before it stops. A subclass
+    (``GANTrainer`` below, ``CycleGANTrainer`` in trainers/cyclegan.py) provides ``train_step``,
+    ``sample_grid``, ``meta`` and ``players`` (the networks to save under their prefixes), and sets
+    ``config``, ``model_config``, ``out_dir``, ``device``, ``precision``, ``command``, ``opt_g``,
+    ``opt_d``, ``step``, ``batches_drawn`` and ``wall_time_before``.
+    """
+
+    config: Any
+    model_config: Any
+    out_dir: Path | None
+    device: torch.device
+    precision: str
+    command: str
+    opt_g: torch.optim.Optimizer
+    opt_d: torch.optim.Optimizer
+    step: int
+    batches_drawn: int
+    wall_time_before: float
+
+    def train_step(self) -> Step:
+        raise NotImplementedError
+
+    def sample_grid(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def players(self) -> dict[str, nn.Module]:
+        """The networks a checkpoint holds, by weight prefix, e.g. {"G": ..., "D": ...}."""
+        raise NotImplementedError
+
+    def meta(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @property
+    def epoch(self) -> float:
+        raise NotImplementedError
+
+    # --- the loop -------------------------------------------------------------------------------
+
+    def run(
+        self, callback: Callback | None = None, stop: threading.Event | None = None
+    ) -> Finished:
+        """Train until ``config.steps`` or until ``stop`` is set (checked between steps)."""
+        callback = callback or (lambda event: None)
+        cfg = self.config
+        self._run_started = time.perf_counter()
+        reason = "done"
+        try:
+            while self.step < cfg.steps:
+                if stop is not None and stop.is_set():
+                    reason = "stopped"
+                    break
+                callback(self.train_step())
+                if cfg.sample_every and self.step % cfg.sample_every == 0:
+                    callback(Samples(self.step, self.sample_grid()))
+                if (
+                    self.out_dir is not None
+                    and cfg.checkpoint_every
+                    and self.step % cfg.checkpoint_every == 0
+                ):
+                    callback(Checkpointed(self.step, str(self.save())))
+        except KeyboardInterrupt:  # Ctrl-C: keep what was learned, then stop
+            if self.out_dir is not None and self.step > 0:
+                callback(Checkpointed(self.step, str(self.save())))
+            callback(Finished(self.step, "stopped", "interrupted"))
+            raise
+        except TrainingDiverged as error:
+            callback(Finished(self.step, "error", str(error)))
+            raise
+        if self.out_dir is not None and self.step > 0:
+            callback(Samples(self.step, self.sample_grid()))
+            callback(Checkpointed(self.step, str(self.save())))
+        finished = Finished(self.step, reason)
+        callback(finished)
+        return finished
+
+    # --- checkpoints ----------------------------------------------------------------------------
+
+    def wall_time(self) -> float:
+        """Seconds of training in this run, earlier (resumed) sessions included."""
+        started = getattr(self, "_run_started", None)
+        return self.wall_time_before + (time.perf_counter() - started if started else 0.0)
+
+    def common_meta(
+        self,
+        model: str,
+        dataset: str,
+        image_shape: list[int],
+        class_names: list[str],
+        latent_dim: int | None,
+    ) -> dict[str, Any]:
+        """The meta.json fields every checkpoint has: enough to rebuild, describe and resume it."""
+        return {
+            "model": model,
+            "config": config_to_dict(self.model_config),
+            "train_config": asdict(self.config),
+            "dataset": dataset,
+            "image_shape": list(image_shape),
+            "normalisation": "pixels in [-1, 1]: x / 127.5 - 1; G ends in tanh",
+            "class_names": list(class_names),
+            "latent_dim": latent_dim,
+            "step": self.step,
+            "epoch": round(self.epoch, 4),
+            "batches_drawn": self.batches_drawn,
+            "seed": self.config.seed,
+            "device": str(self.device),
+            "precision": self.precision,
+            "wall_time_s": round(self.wall_time(), 2),
+            "versions": ckpt.library_versions(),
+            "command": self.command,
+            "metrics": {},
+            "optimizer_param_groups": {},
+        }
+
+    def save(self, directory: str | Path | None = None) -> Path:
+        """Write the checkpoint (weights, optimisers, RNG, step) to ``out_dir/checkpoint``."""
+        directory = Path(directory) if directory is not None else self.out_dir / "checkpoint"
+        weights = {
+            f"{prefix}.{key}": value
+            for prefix, module in self.players().items()
+            for key, value in module.state_dict().items()
+        }
+        state_g, groups_g = ckpt.flatten_optimizer(self.opt_g, "opt_g")
+        state_d, groups_d = ckpt.flatten_optimizer(self.opt_d, "opt_d")
+        meta = self.meta()
+        meta["optimizer_param_groups"] = {"opt_g": groups_g, "opt_d": groups_d}
+        return ckpt.save_checkpoint(
+            directory, meta, weights, state_g | state_d | self.extra_state()
+        )
+
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        """Further tensors to resume from (RNG states, image pools); stored beside the optimisers."""
+        return {}
+
+    def restore(
+        self,
+        meta: dict[str, Any],
+        weights: dict[str, torch.Tensor],
+        train_state: dict[str, torch.Tensor],
+        source: Path,
+    ) -> None:
+        """Load the players' weights, both optimisers, the step and the data position."""
+        for prefix, module in self.players().items():
+            ckpt.load_into(module, weights, prefix, source)
+        groups = meta["optimizer_param_groups"]
+        ckpt.unflatten_optimizer(self.opt_g, "opt_g", train_state, groups["opt_g"])
+        ckpt.unflatten_optimizer(self.opt_d, "opt_d", train_state, groups["opt_d"])
+        self.step = int(meta["step"])
+        self.batches_drawn = int(meta["batches_drawn"])
+        self.wall_time_before = float(meta.get("wall_time_s", 0.0))
+
+
+class GANTrainer(TrainingLoop):
     """Holds G, D, their optimisers and the step counter; ``run`` trains until ``steps``.
 
     Args:
@@ -298,92 +453,26 @@ class GANTrainer:
         net.train(was_training)
         return image_grid(to_uint8_images(images), nrow=self.grid_columns)
 
-    # --- the loop -------------------------------------------------------------------------------
-
-    def run(
-        self, callback: Callback | None = None, stop: threading.Event | None = None
-    ) -> Finished:
-        """Train until ``config.steps`` or until ``stop`` is set (checked between steps)."""
-        callback = callback or (lambda event: None)
-        cfg = self.config
-        self._run_started = time.perf_counter()
-        reason = "done"
-        try:
-            while self.step < cfg.steps:
-                if stop is not None and stop.is_set():
-                    reason = "stopped"
-                    break
-                event = self.train_step()
-                callback(event)
-                if cfg.sample_every and self.step % cfg.sample_every == 0:
-                    callback(Samples(self.step, self.sample_grid()))
-                if (
-                    self.out_dir is not None
-                    and cfg.checkpoint_every
-                    and self.step % cfg.checkpoint_every == 0
-                ):
-                    callback(Checkpointed(self.step, str(self.save())))
-        except KeyboardInterrupt:  # Ctrl-C: keep what was learned, then stop
-            if self.out_dir is not None and self.step > 0:
-                callback(Checkpointed(self.step, str(self.save())))
-            callback(Finished(self.step, "stopped", "interrupted"))
-            raise
-        except TrainingDiverged as error:
-            finished = Finished(self.step, "error", str(error))
-            callback(finished)
-            raise
-        if self.out_dir is not None and self.step > 0:
-            callback(Samples(self.step, self.sample_grid()))
-            callback(Checkpointed(self.step, str(self.save())))
-        finished = Finished(self.step, reason)
-        callback(finished)
-        return finished
-
     # --- checkpoints ----------------------------------------------------------------------------
 
-    def wall_time(self) -> float:
-        started = getattr(self, "_run_started", None)
-        return self.wall_time_before + (time.perf_counter() - started if started else 0.0)
+    def players(self) -> dict[str, nn.Module]:
+        players = {"G": self.generator, "D": self.discriminator}
+        if self.generator_ema is not None:
+            players["G_ema"] = self.generator_ema
+        return players
+
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        return {"rng/noise": self.rng.get_state()}
 
     def meta(self) -> dict[str, Any]:
         """Everything needed to rebuild, describe and resume this run (JSON-ready)."""
-        from trainers.checkpoint import library_versions
-
-        return {
-            "model": self.spec.name,
-            "config": config_to_dict(self.model_config),
-            "train_config": asdict(self.config),
-            "dataset": self.data.name,
-            "image_shape": list(self.model_config.image_shape),
-            "normalisation": "pixels in [-1, 1]: x / 127.5 - 1; G ends in tanh",
-            "class_names": list(self.data.class_names),
-            "latent_dim": self.model_config.latent_dim,
-            "step": self.step,
-            "epoch": round(self.epoch, 4),
-            "batches_drawn": self.batches_drawn,
-            "seed": self.config.seed,
-            "device": str(self.device),
-            "precision": self.precision,
-            "wall_time_s": round(self.wall_time(), 2),
-            "versions": library_versions(),
-            "command": self.command,
-            "metrics": {},
-            "optimizer_param_groups": {},
-        }
-
-    def save(self, directory: str | Path | None = None) -> Path:
-        """Write the checkpoint (weights, optimisers, RNG, step) to ``out_dir/checkpoint``."""
-        directory = Path(directory) if directory is not None else self.out_dir / "checkpoint"
-        weights = {f"G.{k}": v for k, v in self.generator.state_dict().items()}
-        weights |= {f"D.{k}": v for k, v in self.discriminator.state_dict().items()}
-        if self.generator_ema is not None:
-            weights |= {f"G_ema.{k}": v for k, v in self.generator_ema.state_dict().items()}
-        state_g, groups_g = ckpt.flatten_optimizer(self.opt_g, "opt_g")
-        state_d, groups_d = ckpt.flatten_optimizer(self.opt_d, "opt_d")
-        train_state = state_g | state_d | {"rng/noise": self.rng.get_state()}
-        meta = self.meta()
-        meta["optimizer_param_groups"] = {"opt_g": groups_g, "opt_d": groups_d}
-        return ckpt.save_checkpoint(directory, meta, weights, train_state)
+        return self.common_meta(
+            model=self.spec.name,
+            dataset=self.data.name,
+            image_shape=self.model_config.image_shape,
+            class_names=self.data.class_names,
+            latent_dim=self.model_config.latent_dim,
+        )
 
     @classmethod
     def resume(
@@ -416,18 +505,8 @@ class GANTrainer:
             out_dir,
             command or meta.get("command", ""),
         )
-        source = out_dir / "checkpoint"
-        ckpt.load_into(trainer.generator, weights, "G", source)
-        ckpt.load_into(trainer.discriminator, weights, "D", source)
-        if trainer.generator_ema is not None:
-            ckpt.load_into(trainer.generator_ema, weights, "G_ema", source)
-        groups = meta["optimizer_param_groups"]
-        ckpt.unflatten_optimizer(trainer.opt_g, "opt_g", train_state, groups["opt_g"])
-        ckpt.unflatten_optimizer(trainer.opt_d, "opt_d", train_state, groups["opt_d"])
+        trainer.restore(meta, weights, train_state, out_dir / "checkpoint")
         trainer.rng.set_state(train_state["rng/noise"])
-        trainer.step = int(meta["step"])
-        trainer.batches_drawn = int(meta["batches_drawn"])
-        trainer.wall_time_before = float(meta.get("wall_time_s", 0.0))
         truncate_log(out_dir / "log.jsonl", trainer.step)
         return trainer
 

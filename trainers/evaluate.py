@@ -26,10 +26,14 @@ from typing import Any
 import numpy as np
 import torch
 import torch.nn.functional as F
-from safetensors.torch import save_file
 from torch import nn
 
-from trainers.checkpoint import CheckpointError, load_checkpoint, read_safetensors
+from trainers.checkpoint import (
+    CheckpointError,
+    load_checkpoint,
+    read_helper_model,
+    save_helper_model,
+)
 from trainers.data import ImageData, load_dataset
 
 CLASSIFIER_KIND = "gan-explorer-classifier"
@@ -84,28 +88,18 @@ class ReferenceClassifier(nn.Module):
 
 
 def save_classifier(model: ReferenceClassifier, directory: Path, meta: dict[str, Any]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    save_file(
-        {k: v.contiguous() for k, v in model.state_dict().items()},
-        str(directory / "model.safetensors"),
+    save_helper_model(
+        model, directory, {"kind": CLASSIFIER_KIND, "config": asdict(model.config), **meta}
     )
-    meta = {"kind": CLASSIFIER_KIND, "config": asdict(model.config), **meta}
-    (directory / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
 def load_classifier(directory: str | Path) -> tuple[ReferenceClassifier, dict[str, Any]]:
-    directory = Path(directory)
-    try:
-        meta = json.loads((directory / "meta.json").read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise CheckpointError(f"no readable reference classifier in {directory}: {error}") from None
-    if meta.get("kind") != CLASSIFIER_KIND:
-        raise CheckpointError(f"{directory} is not a GAN Explorer reference classifier")
+    meta, state = read_helper_model(directory, CLASSIFIER_KIND, "reference classifier")
     config = ClassifierConfig(
         **{k: tuple(v) if isinstance(v, list) else v for k, v in meta["config"].items()}
     )
     model = ReferenceClassifier(config)
-    model.load_state_dict(read_safetensors(directory / "model.safetensors"), strict=True)
+    model.load_state_dict(state, strict=True)
     return model.eval(), meta
 
 
