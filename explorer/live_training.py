@@ -1066,10 +1066,7 @@ def _snapshot(job: TrainingJob, finished: Finished | None, chart_size: tuple[int
 def write_inference_checkpoint(trainer: GANTrainer, destination: Path, name: str) -> Path:
     """A checkpoint folder the Generate tab can open: G (and D, and the EMA G), meta.json, no
     optimiser state. Written atomically, then loaded once to be sure it opens."""
-    weights = {f"G.{k}": v for k, v in trainer.generator.state_dict().items()}
-    weights |= {f"D.{k}": v for k, v in trainer.discriminator.state_dict().items()}
-    if trainer.generator_ema is not None:
-        weights |= {f"G_ema.{k}": v for k, v in trainer.generator_ema.state_dict().items()}
+    weights = trainer.weights()  # G, D and the EMA G
     meta = trainer.meta()
     meta.pop("optimizer_param_groups", None)
     meta["name"] = name

@@ -129,7 +129,8 @@ def test_resume_continues_steps_and_curves(data) -> None:
     assert before.step == list(range(1, 21))
     options = lt.JobOptions(steps=35)
     second = lt.start_job(options, "tester", resume_dir=first.run_dir, data=data, device="cpu")
-    assert second.step == 20 and second.target == 35
+    # resumed at step 20 (the worker thread may already have taken a step or two)
+    assert 20 <= second.step <= 35 and second.target == 35
     updates = list(lt.stream(second, min_interval=0.02))
     after = updates[-1].history
     assert after.step == list(range(1, 36))  # no gap, no repeat

@@ -220,11 +220,7 @@ class TrainingLoop:
     def save(self, directory: str | Path | None = None) -> Path:
         """Write the checkpoint (weights, optimisers, RNG, step) to ``out_dir/checkpoint``."""
         directory = Path(directory) if directory is not None else self.out_dir / "checkpoint"
-        weights = {
-            f"{prefix}.{key}": value
-            for prefix, module in self.players().items()
-            for key, value in module.state_dict().items()
-        }
+        weights = self.weights()
         state_g, groups_g = ckpt.flatten_optimizer(self.opt_g, "opt_g")
         state_d, groups_d = ckpt.flatten_optimizer(self.opt_d, "opt_d")
         meta = self.meta()
@@ -232,6 +228,14 @@ class TrainingLoop:
         return ckpt.save_checkpoint(
             directory, meta, weights, state_g | state_d | self.extra_state()
         )
+
+    def weights(self) -> dict[str, torch.Tensor]:
+        """Every player's state dict under its prefix: {"G.net.0.weight": ..., "D....": ...}."""
+        return {
+            f"{prefix}.{key}": value
+            for prefix, module in self.players().items()
+            for key, value in module.state_dict().items()
+        }
 
     def extra_state(self) -> dict[str, torch.Tensor]:
         """Further tensors to resume from (RNG states, image pools); stored beside the optimisers."""
