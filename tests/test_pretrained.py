@@ -16,7 +16,7 @@ import torch
 from trainers.checkpoint import load_checkpoint
 from trainers.cli import sample_images
 from trainers.cyclegan import load_cyclegan, load_domain_classifier
-from trainers.evaluate import load_classifier, uint8_to_model_input
+from trainers.evaluate import classifier_dir_for, load_classifier, uint8_to_model_input
 
 PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
 
@@ -45,7 +45,7 @@ FASHION_CLASSES = [
 
 
 def predicted_classes(dataset: str, images: np.ndarray) -> np.ndarray:
-    classifier, _ = load_classifier(PRETRAINED / "classifiers" / dataset)
+    classifier, _ = load_classifier(classifier_dir_for(dataset))
     with torch.no_grad():
         return classifier(uint8_to_model_input(images)).argmax(1).numpy()
 
@@ -104,7 +104,7 @@ def test_shipped_unconditional_gan_draws_every_class(folder):
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist", "cifar10"])
 def test_shipped_reference_classifier_loads_with_its_accuracy(dataset):
-    classifier, meta = load_classifier(PRETRAINED / "classifiers" / dataset)
+    classifier, meta = load_classifier(classifier_dir_for(dataset))
     assert meta["dataset"] == dataset and 0.7 < meta["test_accuracy"] <= 1.0
     c, h, w = classifier.config.image_shape
     with torch.no_grad():
@@ -117,7 +117,7 @@ def test_shipped_cyclegan_and_its_domain_classifier_load_and_run():
     assert loaded.meta["command"].startswith("gan-train cyclegan")
     size = loaded.config.image_size
     x = torch.rand(2, 3, size, size) * 2 - 1
-    judge, judge_meta = load_domain_classifier(PRETRAINED / "classifiers" / "horse2zebra")
+    judge, judge_meta = load_domain_classifier(classifier_dir_for("horse2zebra"))
     assert judge_meta["test_accuracy"] > 0.7
     with torch.no_grad():
         for translate in (loaded.generator.a2b, loaded.generator.b2a):  # G_AB, G_BA
