@@ -7,7 +7,8 @@ Prints two tables:
 
 1. time per 2-D round (k_D D-updates + k_G G-updates) for the default settings, the collapse
    preset and its cure, and time per UI update (what one Play tick draws: D's heatmap, points,
-   arrows, the figures and their chart; and the Train tab's curve chart of a 5000-step run);
+   arrows, the figures and their chart; and the Train tab's plotly curve chart of a 5,000- and
+   a 50,000-step run, figure and JSON);
 2. on the ring of 8 Gaussians, modes covered after N/2 and N rounds for every seed, for the
    default settings, the collapse preset and the cure (the collapse preset with one switch:
    the loss becomes WGAN-GP), with the mean high-quality share and JS estimate at N.
@@ -38,8 +39,9 @@ def speed_table(repeats: int) -> list[tuple[str, float]]:
     """(what, median milliseconds)."""
     import numpy as np
 
+    from explorer import charts
     from explorer import playground as pg
-    from explorer.live_training import Curves, render_curves
+    from explorer.jobs import History
     from trainers.toy2d import Toy2DTrainer, preset_config
 
     rows = []
@@ -61,7 +63,7 @@ def speed_table(repeats: int) -> list[tuple[str, float]]:
         history.add(trainer.g_updates, metrics)
         pg.render(trainer)
         pg.figures_markdown(trainer, metrics, trainer.last_stats(), pg.mean_push(trainer))
-        pg.render_history(history)
+        pg.history_chart(history).to_json()
 
     rows.append(
         (
@@ -75,16 +77,20 @@ def speed_table(repeats: int) -> list[tuple[str, float]]:
             _median_ms(trainer.metrics, max(5, repeats // 10)),
         )
     )
-    curves = Curves()
     rng = np.random.default_rng(0)
-    for step in range(1, 5001):
-        curves.append(step, 1 + rng.normal(0, 0.1), 0.8 + rng.normal(0, 0.1), 0.6, 0.4)
-    rows.append(
-        (
-            "Train tab UI update: curve chart of a 5000-step run",
-            _median_ms(lambda: render_curves(curves), max(5, repeats // 10)),
+    for steps in (5_000, 50_000):
+        curves = History()
+        for step in range(1, steps + 1):
+            curves.append(step, d=1 + rng.normal(0, 0.1), g=0.8 + rng.normal(0, 0.1))
+        data = curves.copy()
+        rows.append(
+            (
+                f"Train tab UI update: curve chart of a {steps:,}-step run (figure + JSON)",
+                _median_ms(
+                    lambda data=data: charts.training_curves(data).to_json(), max(5, repeats // 20)
+                ),
+            )
         )
-    )
     return rows
 
 

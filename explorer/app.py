@@ -15,19 +15,35 @@ set) training features are off unless ``GAN_EXPLORER_ENABLE_TRAINING=1``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
+import sys
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import gradio as gr
 import numpy as np
 
-from explorer import checkpoints
-from explorer.checkpoints import Catalog
+from explorer import checkpoints, convlab
+from explorer.context import (
+    ExplorerContext,
+    make_context,
+    problems_message,
+    training_enabled,
+)
+from explorer.live_training import default_checkpoint_dir
+from explorer.tabs import (
+    ask_d,
+    classes,
+    generate,
+    inside,
+    interpolate,
+    playground,
+    stylise,
+    train,
+    translate,
+)
+from explorer.tabs import convlab as convlab_tab
 
 #: Requests running at once (the CPU has few cores; each request uses one torch thread).
 CONCURRENCY = 2
@@ -39,69 +55,6 @@ INTRO_MD = """
 Touch a trained generative adversarial network: slide its latent vector, ask it for a class,
 walk between two samples, open up its layers and its transposed convolutions.
 """
-
-
-def training_enabled(environ: Mapping[str, str] | None = None) -> bool:
-    """Training features are on locally; on a Space (``SPACE_ID`` set) only with
-    ``GAN_EXPLORER_ENABLE_TRAINING=1``."""
-    environ = os.environ if environ is None else environ
-    if environ.get("SPACE_ID"):
-        return environ.get("GAN_EXPLORER_ENABLE_TRAINING", "") == "1"
-    return True
-
-
-@dataclass
-class ExplorerContext:
-    """What the tabs need from the app: the checkpoints and the app-wide model dropdown.
-
-    Attributes:
-        catalog: the checkpoints found at start-up (read-only after that).
-        checkpoint: the "Model" dropdown shared by the Generate, Interpolate and Inside tabs.
-        default_key: the key selected at start, or None when there are no checkpoints.
-        enable_training: whether training features may be shown (see :func:`training_enabled`).
-        empty_message: what to show instead of an image when there is no checkpoint.
-    """
-
-    catalog: Catalog
-    checkpoint: Any = None
-    default_key: str | None = None
-    enable_training: bool = True
-    empty_message: str = ""
-
-
-def empty_message(catalog: Catalog) -> str:
-    """The notice shown when no checkpoint could be found (the app still works otherwise)."""
-    roots = ", ".join(f"`{r}`" for r in catalog.roots) or "none"
-    text = (
-        "⚠️ **No checkpoints found.** Looked in: " + roots + ". Train one, e.g. "
-        "`gan-train dcgan --dataset mnist --out runs/dcgan-mnist`, then start "
-        "`gan-explorer --checkpoint-dir runs/`; or put a checkpoint folder "
-        "(`meta.json` + `model.safetensors`) into `pretrained/`. "
-        "The Transposed convolution tab works without any checkpoint."
-    )
-    return text + problems_message(catalog)
-
-
-def problems_message(catalog: Catalog) -> str:
-    if not catalog.problems:
-        return ""
-    return "\n\nSkipped (not usable): " + "; ".join(f"`{p}`" for p in catalog.problems)
-
-
-def _external_tab(module_name: str, title: str, *args: Any) -> Any:
-    """Import ``module_name`` and call its ``build_tab(*args)``; on any failure show one line."""
-    try:
-        module = importlib.import_module(module_name)
-        build = module.build_tab
-    except Exception as error:  # noqa: BLE001 (a broken optional tab must not stop the app)
-        gr.Markdown(f"⚠️ The {title} tab is not available here ({type(error).__name__}: {error}).")
-        return None
-    try:
-        build(*args)
-    except Exception as error:  # noqa: BLE001
-        gr.Markdown(f"⚠️ The {title} tab failed to build ({type(error).__name__}: {error}).")
-        return None
-    return module
 
 
 def _benchmark_endpoint(reference_shape: tuple[int, ...]) -> None:
@@ -135,34 +88,25 @@ def build_app(
     Args:
         checkpoint_dirs: extra folders to search (``--checkpoint-dir``), besides ``pretrained/``
             and ``$GAN_EXPLORER_PRETRAINED``.
-        enable_training: allow training features; None = decide from the environment
-            (:func:`training_enabled`). There is no training tab yet: the flag is exposed as
-            ``demo.enable_training`` for the tabs that will use it.
+        enable_training: allow training features (the Train tab's buttons); None = decide
+            from the environment (:func:`explorer.context.training_enabled`). Exposed as
+            ``demo.enable_training``.
         include_default: also search ``pretrained/`` and ``$GAN_EXPLORER_PRETRAINED`` (tests
             turn this off to see only their own tiny checkpoints).
         benchmark_endpoint: add the hidden ``/trivial_image`` endpoint; None = only when
             ``GAN_EXPLORER_BENCHMARK=1``.
     """
-    from explorer.tabs import classes, generate, inside, interpolate
-
     if enable_training is None:
         enable_training = training_enabled()
     if benchmark_endpoint is None:
         benchmark_endpoint = os.environ.get("GAN_EXPLORER_BENCHMARK") == "1"
     checkpoint_dirs = list(checkpoint_dirs or [])
     if enable_training and include_default:  # where the Train tab's "Save checkpoint" writes
-        from explorer.live_training import default_checkpoint_dir
-
         live_dir = default_checkpoint_dir()
         live_dir.mkdir(parents=True, exist_ok=True)
         checkpoint_dirs.append(live_dir)
     catalog = checkpoints.discover(checkpoint_dirs, include_default=include_default)
-    ctx = ExplorerContext(
-        catalog,
-        default_key=catalog.default_key(),
-        enable_training=enable_training,
-        empty_message=empty_message(catalog),
-    )
+    ctx = make_context(catalog, enable_training)
 
     with gr.Blocks(title="GAN Explorer", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(INTRO_MD)
@@ -196,19 +140,19 @@ def build_app(
                 interpolate.build_tab(ctx, tab)
             with gr.Tab("Inside the generator", id="inside") as tab:
                 inside.build_tab(ctx, controls, tab)
+            with gr.Tab("Ask D", id="ask-d"):
+                ask_d.build_tab(ctx)
             with gr.Tab("Transposed convolution", id="convlab") as tab:
-                convlab_tabs = _external_tab("explorer.tabs.convlab", "Transposed convolution")
-                convlab_core = _optional_module("explorer.convlab")
-                if convlab_tabs is not None and hasattr(convlab_core, "artifact_view"):
-                    inside.build_checkerboard_section(ctx, convlab_core.artifact_view, tab)
+                convlab_tab.build_tab()
+                inside.build_checkerboard_section(ctx, convlab.artifact_view, tab)
             with gr.Tab("Stylise", id="stylise"):
-                _external_tab("explorer.tabs.stylise", "Stylise")
+                stylise.build_tab()
             with gr.Tab("Translate (CycleGAN)", id="translate"):
-                _external_tab("explorer.tabs.translate", "Translate")
+                translate.build_tab()
             with gr.Tab("Train", id="train"):
-                _external_tab("explorer.tabs.train", "Train", enable_training)
+                train.build_tab(enable_training)
             with gr.Tab("2-D playground", id="playground"):
-                _external_tab("explorer.tabs.playground", "2-D playground", enable_training)
+                playground.build_tab(enable_training)
 
         def refresh_catalog(current: str | None) -> gr.Dropdown:
             catalog.refresh()  # e.g. a checkpoint the Train tab just saved
@@ -247,17 +191,8 @@ def build_app(
     return demo
 
 
-def _optional_module(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except Exception:  # noqa: BLE001
-        return None
-
-
 def _generate_output_shape(ctx: ExplorerContext) -> tuple[int, ...]:
     """The shape of /generate's default picture (so the benchmark's floor image matches it)."""
-    from explorer.tabs import generate
-
     picture, _ = generate.on_generate(ctx.default_key, catalog=ctx.catalog)
     return picture.shape if picture is not None else (436, 356, 3)
 
@@ -296,6 +231,11 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """The ``gan-explorer`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["deploy-space"]:  # gan-explorer deploy-space OWNER/NAME ...: explorer/deploy.py
+        from explorer import deploy
+
+        raise SystemExit(deploy.main(argv[1:]))
     started = time.perf_counter()
     args = _parse_args(argv)
     import torch

@@ -2,9 +2,12 @@
 
 Where the explorer looks (in this order):
 
-1. ``pretrained/`` next to the ``explorer`` package (the shipped checkpoints),
-2. every folder in ``$GAN_EXPLORER_PRETRAINED`` (several may be joined with ``os.pathsep``),
-3. every ``--checkpoint-dir`` given on the command line.
+1. the pretrained folder(s) of :func:`trainers.paths.pretrained_dirs`: the shipped
+   ``pretrained/`` package data, or instead every folder in ``$GAN_EXPLORER_PRETRAINED``
+   (several may be joined with ``os.pathsep``),
+2. every entry of ``$GAN_EXPLORER_CHECKPOINTS`` (comma-separated folders or
+   ``hf://OWNER/NAME[@REV]`` Hub checkpoints, see :mod:`trainers.hub`),
+3. every ``--checkpoint-dir`` given on the command line (an ``hf://`` URI too).
 
 In each of these roots a checkpoint is any folder holding ``meta.json``: the root itself, a
 child folder (``pretrained/dcgan-mnist/``), or a training run's ``checkpoint/`` folder
@@ -12,47 +15,37 @@ child folder (``pretrained/dcgan-mnist/``), or a training run's ``checkpoint/`` 
 are not offered; their error messages are kept in :attr:`Catalog.problems` so the app can
 show them instead of crashing.
 
-Loaded models are cached in a module-level dictionary keyed by the folder and the time the
-weights were written: the models are used read-only (eval mode, no gradients), so sharing
-them between users is safe, and a training run that writes a newer checkpoint is reloaded.
+Loaded checkpoints are :class:`trainers.pipeline.GANPipeline` objects, cached in a
+module-level dictionary keyed by the folder and the time the weights were written: the
+models are used read-only (eval mode, no gradients, a lock around every forward pass), so
+sharing them between users is safe, and a training run that writes a newer checkpoint is
+reloaded.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import math
-import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import explorer
-from trainers.checkpoint import (
-    META_FILE,
-    WEIGHTS_FILE,
-    CheckpointError,
-    LoadedCheckpoint,
-    load_checkpoint,
-    read_meta,
-)
-from trainers.registry import get_spec
+from trainers.checkpoint import META_FILE, WEIGHTS_FILE, CheckpointError, read_meta
+from trainers.hub import HubError, checkpoint_sources_from_env, is_hub_uri, snapshot_name
+from trainers.hub import resolve_checkpoint_path as resolve_hub_path
+from trainers.paths import PRETRAINED_ENV, pretrained_dirs, source_pretrained_dir
+from trainers.pipeline import GANPipeline
+from trainers.pipeline import samples_from_noise as spec_samples_from_noise
+from trainers.registry import MODELS, get_spec
 
-#: Environment variable with extra checkpoint roots (``os.pathsep``-separated).
-PRETRAINED_ENV = "GAN_EXPLORER_PRETRAINED"
+__all__ = ["PRETRAINED_ENV", "Catalog", "CheckpointEntry", "discover", "load_cached"]
 
 #: How many loaded checkpoints stay in memory (a 32x32 DCGAN is about 15 MB).
 CACHE_SIZE = 8
 
 _DATASET_NAMES = {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}
-_FAMILY_NAMES = {"mlp-gan": "MLP-GAN", "dcgan": "DCGAN", "cgan": "cGAN"}
-
-
-def default_pretrained_dir() -> Path:
-    """``pretrained/`` at the repository root (the folder above the ``explorer`` package)."""
-    return Path(explorer.__file__).resolve().parents[1] / "pretrained"
 
 
 @dataclass(frozen=True)
@@ -77,7 +70,7 @@ class CheckpointEntry:
 
     @property
     def conditional(self) -> bool:
-        return self.model == "cgan"
+        return self.model in MODELS and MODELS[self.model].conditional
 
     @property
     def convolutional(self) -> bool:
@@ -134,8 +127,8 @@ class Catalog:
                 return entry.key
         return None
 
-    def load(self, key: str | None) -> LoadedCheckpoint:
-        """Load (or fetch from the cache) the checkpoint with this key."""
+    def load(self, key: str | None) -> GANPipeline:
+        """The pipeline of the checkpoint with this key (loaded once, then cached)."""
         return load_cached(self.get(key).path)
 
     def refresh(self) -> None:
@@ -149,11 +142,11 @@ class Catalog:
 
 
 def checkpoint_roots(extra: list[Path] | None = None, include_default: bool = True) -> list[Path]:
-    """The folders to scan: pretrained/, $GAN_EXPLORER_PRETRAINED, then ``extra``; no duplicates."""
-    roots: list[Path] = []
-    if include_default:
-        roots.append(default_pretrained_dir())
-    roots += [Path(p) for p in os.environ.get(PRETRAINED_ENV, "").split(os.pathsep) if p.strip()]
+    """The folders to scan: the pretrained folder(s) (or $GAN_EXPLORER_PRETRAINED), then
+    ``extra``; no duplicates."""
+    roots: list[Path] = list(pretrained_dirs()) if include_default else []
+    if include_default:  # $GAN_EXPLORER_CHECKPOINTS: comma-separated hf://OWNER/NAME or folders
+        roots += [Path(p) for p in checkpoint_sources_from_env()]
     roots += [Path(p) for p in extra or []]
     unique: list[Path] = []
     for root in roots:
@@ -180,13 +173,9 @@ def _candidate_folders(root: Path) -> list[Path]:
 
 
 def samples_from_noise(model: str) -> bool:
-    """True for the families this explorer can drive: G(z) from a latent z (their config has
-    ``latent_dim``); False for image-to-image models such as CycleGAN."""
-    config_cls = get_spec(model).config_cls
-    return any(f.name == "latent_dim" for f in dataclasses.fields(config_cls))
-
-
-_FAMILY_ORDER = {"dcgan": 0, "cgan": 1, "mlp-gan": 2}
+    """True for the families this explorer can drive: G(z) from a latent z; False for
+    image-to-image models such as CycleGAN."""
+    return spec_samples_from_noise(get_spec(model))
 
 
 def _sorted_for_display(folders: list[Path]) -> list[Path]:
@@ -196,7 +185,7 @@ def _sorted_for_display(folders: list[Path]) -> list[Path]:
         try:
             meta = json.loads((folder / META_FILE).read_text())
             pixels = math.prod(meta.get("image_shape") or [0])
-            return (pixels, _FAMILY_ORDER.get(meta.get("model"), 9), folder.name)
+            return (pixels, getattr(MODELS.get(meta.get("model")), "order", 999), folder.name)
         except (OSError, ValueError, TypeError):
             return (math.inf, 9, folder.name)
 
@@ -210,7 +199,8 @@ def _format_metric(value: Any) -> str:
 def describe(meta: dict[str, Any], folder_name: str = "") -> str:
     """A one-line label: family, data set, steps and headline metrics, e.g.
     ``"DCGAN · MNIST · 3,000 steps · cFID 4.21 — dcgan-mnist"``."""
-    family = _FAMILY_NAMES.get(str(meta.get("model")), str(meta.get("model")))
+    spec = MODELS.get(str(meta.get("model")))
+    family = spec.display_name if spec else str(meta.get("model"))
     upsample = (meta.get("config") or {}).get("upsample")
     if upsample == "resize-conv":
         family += " (resize-conv)"
@@ -228,6 +218,8 @@ def describe(meta: dict[str, Any], folder_name: str = "") -> str:
 
 def _key_for(folder: Path) -> str:
     """``pretrained/dcgan-mnist`` -> "dcgan-mnist"; ``runs/dcgan-mnist/checkpoint`` -> "dcgan-mnist"."""
+    if snapshot_name(folder):  # from the Hub: "OWNER/NAME" or "OWNER/NAME@REV"
+        return snapshot_name(folder)
     return folder.parent.name if folder.name == "checkpoint" else folder.name
 
 
@@ -245,8 +237,14 @@ def discover(extra_dirs: list[Path] | None = None, include_default: bool = True)
     )
     seen: set[Path] = set()
     for root in catalog.roots:
+        if is_hub_uri(root):  # hf://OWNER/NAME[@REV]: its snapshot in the Hugging Face cache
+            try:
+                root = resolve_hub_path(root)
+            except HubError as error:  # offline and not cached, a pickle in the repo, ...
+                catalog.problems.append(str(error))
+                continue
         if not root.exists():
-            if root != default_pretrained_dir():
+            if root != source_pretrained_dir():  # a clone without pretrained/ is no problem
                 catalog.problems.append(f"checkpoint folder {root} does not exist")
             continue
         for folder in _sorted_for_display(_candidate_folders(root)):
@@ -272,12 +270,12 @@ def discover(extra_dirs: list[Path] | None = None, include_default: bool = True)
 
 # --- the loader cache ------------------------------------------------------------------------
 
-_CACHE: OrderedDict[tuple[str, int], LoadedCheckpoint] = OrderedDict()
+_CACHE: OrderedDict[tuple[str, int], GANPipeline] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
-def load_cached(path: str | Path) -> LoadedCheckpoint:
-    """``trainers.checkpoint.load_checkpoint`` on the CPU, cached by (folder, weights mtime).
+def load_cached(path: str | Path) -> GANPipeline:
+    """``GANPipeline.from_pretrained(path)`` on the CPU, cached by (folder, weights mtime).
 
     Raises:
         CheckpointError: the folder is missing, not a checkpoint, or corrupt (clear message).
@@ -292,10 +290,7 @@ def load_cached(path: str | Path) -> LoadedCheckpoint:
         if key in _CACHE:
             _CACHE.move_to_end(key)
             return _CACHE[key]
-    loaded = load_checkpoint(path, device="cpu")
-    for module in (loaded.generator, loaded.discriminator):
-        if module is not None:
-            module.requires_grad_(False)  # inference only; saves autograd bookkeeping
+    loaded = GANPipeline.from_pretrained(path, device="cpu")
     with _CACHE_LOCK:
         _CACHE[key] = loaded
         while len(_CACHE) > CACHE_SIZE:

@@ -15,23 +15,29 @@ picture back into a point (for drawing your own data set).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
+import plotly.graph_objects as go
 from PIL import Image, ImageDraw
 
-from explorer.live_training import FAKE_COLOUR, REAL_COLOUR, font, line_chart
+from explorer import charts
+from explorer.pictures import font
 from trainers.losses import FORMULAS
 from trainers.toy2d import (
     DATASET_LABELS,
     EVAL_SAMPLES,
     MIN_SHARE_OF_FAIR,
     VIEW_LIMIT,
+    Toy2DConfig,
     Toy2DMetrics,
     Toy2DTrainer,
+    preset_config,
 )
 
 PLOT_SIZE = 480  # pixels of the square plot
+PAIR_SIZE = 400  # pixels of each plot in the side-by-side section
 HEADER = 24  # title strip above the plot
 FOOTER = 30  # legend strip below it
 HEATMAP_RESOLUTION = 60  # D is evaluated on 60 x 60 points, then smoothly enlarged
@@ -43,7 +49,7 @@ ARROW_PX = 28  # length of the longest arrow
 _FAKE_BG = np.array([196, 168, 222], dtype=np.float32)
 _MID_BG = np.array([250, 250, 250], dtype=np.float32)
 _REAL_BG = np.array([164, 218, 168], dtype=np.float32)
-_REAL_DOT = REAL_COLOUR
+_REAL_DOT = (44, 160, 44)
 _FAKE_DOT = (118, 42, 170)
 _ARROW = (45, 45, 45)
 _MODE_RING = (120, 120, 120)
@@ -82,6 +88,9 @@ def heatmap_rgb(values: np.ndarray, size: int = PLOT_SIZE) -> Image.Image:
     return Image.fromarray(rgb).resize((size, size), Image.Resampling.BILINEAR)
 
 
+SHOW_CHOICES = ["D heatmap", "real points", "fake points", "G's gradient arrows", "mode zones"]
+
+
 @dataclass
 class View:
     """What to draw (the playground's "show" checkboxes)."""
@@ -114,27 +123,7 @@ def render(
     if view.heatmap:
         canvas.paste(heatmap_rgb(trainer.d_on_grid(HEATMAP_RESOLUTION), size), (0, HEADER))
     draw = ImageDraw.Draw(canvas)
-    # light grid lines at whole numbers
-    for value in range(-int(VIEW_LIMIT) + 1, int(VIEW_LIMIT)):
-        c, r = data_to_pixel(np.array([[value, value]]), size)[0]
-        draw.line(
-            [(c, HEADER), (c, HEADER + size)], fill=(225, 225, 225) if value else (200, 200, 200)
-        )
-        draw.line(
-            [(0, HEADER + r), (size, HEADER + r)],
-            fill=(225, 225, 225) if value else (200, 200, 200),
-        )
-        if value:
-            draw.text(
-                (c + 2, HEADER + size - 2),
-                str(value),
-                fill=(150, 150, 150),
-                font=font(10),
-                anchor="lb",
-            )
-            draw.text(
-                (2, HEADER + r - 1), str(value), fill=(150, 150, 150), font=font(10), anchor="lb"
-            )
+    _grid(draw, size, labels=True)
     if view.modes and trainer.data.modes is not None:
         radius = 3 * trainer.data.sigma / (2 * VIEW_LIMIT) * size
         for c, r in data_to_pixel(trainer.data.modes, size):
@@ -150,13 +139,7 @@ def render(
         points, push = trainer.g_gradients(ARROWS)
         _arrows(draw, data_to_pixel(points, size), push * np.array([1.0, -1.0]), ARROW_PX)
     if user_points is not None and len(user_points):
-        for c, r in data_to_pixel(np.asarray(user_points), size):
-            draw.line(
-                [(c - 4, HEADER + r - 4), (c + 4, HEADER + r + 4)], fill=(20, 20, 20), width=2
-            )
-            draw.line(
-                [(c - 4, HEADER + r + 4), (c + 4, HEADER + r - 4)], fill=(20, 20, 20), width=2
-            )
+        _crosses(draw, data_to_pixel(np.asarray(user_points), size))
     draw.rectangle([0, HEADER, size - 1, HEADER + size - 1], outline=(150, 150, 150))
     if title is None:
         title = f"{DATASET_LABELS[cfg.dataset]} · {cfg.loss} · D updates {trainer.d_updates} · G updates {trainer.g_updates}"
@@ -171,21 +154,11 @@ def render_empty(
     """The empty plane for drawing your own data set: grid, the points so far, a hint."""
     canvas = Image.new("RGB", (size, HEADER + size + FOOTER), (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
-    for value in range(-int(VIEW_LIMIT) + 1, int(VIEW_LIMIT)):
-        c, r = data_to_pixel(np.array([[value, value]]), size)[0]
-        draw.line(
-            [(c, HEADER), (c, HEADER + size)], fill=(225, 225, 225) if value else (200, 200, 200)
-        )
-        draw.line(
-            [(0, HEADER + r), (size, HEADER + r)],
-            fill=(225, 225, 225) if value else (200, 200, 200),
-        )
+    _grid(draw, size, labels=False)
     points = np.asarray(
         user_points if user_points is not None else np.zeros((0, 2)), dtype=np.float64
     ).reshape(-1, 2)
-    for c, r in data_to_pixel(points, size):
-        draw.line([(c - 4, HEADER + r - 4), (c + 4, HEADER + r + 4)], fill=(20, 20, 20), width=2)
-        draw.line([(c - 4, HEADER + r + 4), (c + 4, HEADER + r - 4)], fill=(20, 20, 20), width=2)
+    _crosses(draw, data_to_pixel(points, size))
     draw.rectangle([0, HEADER, size - 1, HEADER + size - 1], outline=(150, 150, 150))
     draw.text(
         (6, HEADER // 2),
@@ -195,6 +168,26 @@ def render_empty(
         anchor="lm",
     )
     return np.asarray(canvas)
+
+
+def _grid(draw: ImageDraw.ImageDraw, size: int, labels: bool) -> None:
+    """Light grid lines at whole numbers (the axes a little darker), optionally labelled."""
+    for value in range(-int(VIEW_LIMIT) + 1, int(VIEW_LIMIT)):
+        c, r = data_to_pixel(np.array([[value, value]]), size)[0]
+        colour = (225, 225, 225) if value else (200, 200, 200)
+        draw.line([(c, HEADER), (c, HEADER + size)], fill=colour)
+        draw.line([(0, HEADER + r), (size, HEADER + r)], fill=colour)
+        if labels and value:
+            grey, small = (150, 150, 150), font(10)
+            draw.text((c + 2, HEADER + size - 2), str(value), fill=grey, font=small, anchor="lb")
+            draw.text((2, HEADER + r - 1), str(value), fill=grey, font=small, anchor="lb")
+
+
+def _crosses(draw: ImageDraw.ImageDraw, pixels: np.ndarray) -> None:
+    """The user's own points: small black crosses."""
+    for c, r in pixels:
+        draw.line([(c - 4, HEADER + r - 4), (c + 4, HEADER + r + 4)], fill=(20, 20, 20), width=2)
+        draw.line([(c - 4, HEADER + r + 4), (c + 4, HEADER + r - 4)], fill=(20, 20, 20), width=2)
 
 
 def _dots(
@@ -283,18 +276,10 @@ class FigureHistory:
         self.js.append(metrics.js)
 
 
-def render_history(history: FigureHistory, width: int = PLOT_SIZE, height: int = 170) -> np.ndarray:
-    """Share of modes covered, high-quality share and the JS estimate against G updates."""
-    series = [("JS (bits)", history.g_updates, history.js, (90, 90, 90))]
-    if any(math.isfinite(v) for v in history.modes):
-        series = [
-            ("modes covered (share)", history.g_updates, history.modes, REAL_COLOUR),
-            ("high quality", history.g_updates, history.quality, FAKE_COLOUR),
-            *series,
-        ]
-    return line_chart(
-        series, width, height, title="figures", y_range=(-0.03, 1.03), x_label="G updates"
-    )
+def history_chart(history: FigureHistory) -> go.Figure:
+    """Share of modes covered, high-quality share and the JS estimate against G updates
+    (an interactive chart, see :func:`explorer.charts.playground_history`)."""
+    return charts.playground_history(asdict(history))
 
 
 def figures_markdown(
@@ -341,3 +326,213 @@ def mean_push(trainer: Toy2DTrainer, n: int = 256) -> float:
     """Mean length of -dL_G/dx over n fake points (small = G's loss has gone flat)."""
     _, push = trainer.g_gradients(n)
     return float(np.linalg.norm(push, axis=1).mean())
+
+
+# --------------------------------------------------------------------------------------------
+# One user's playground (the front end keeps a Session per user)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """One user's playground.
+
+    Attributes:
+        trainer: the experiment (None while "your points" has no points yet).
+        points: the user's points, (x, y) pairs in data coordinates.
+        history: the figures over time, for the small chart.
+        playing: Play is on.
+    """
+
+    trainer: Toy2DTrainer | None = None
+    points: list[tuple[float, float]] = field(default_factory=list)
+    history: FigureHistory = field(default_factory=FigureHistory)
+    playing: bool = False
+
+
+@dataclass
+class PairSession:
+    """The side-by-side section: the collapse preset (left) and its cure (right)."""
+
+    left: Toy2DTrainer
+    right: Toy2DTrainer
+    left_history: FigureHistory = field(default_factory=FigureHistory)
+    right_history: FigureHistory = field(default_factory=FigureHistory)
+    playing: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings -> config
+# ---------------------------------------------------------------------------------------------
+
+# The order of the settings widgets passed to every handler (after the state).
+SETTING_NAMES = (
+    "dataset",
+    "loss",
+    "d_steps",
+    "g_steps",
+    "spectral_norm",
+    "minibatch_std",
+    "lr_d",
+    "lr_g",
+    "width",
+    "depth",
+    "latent_dim",
+    "batch_size",
+    "seed",
+    "show",
+)
+
+
+def config_from(settings: dict[str, Any]) -> Toy2DConfig:
+    """The widgets' values -> a Toy2DConfig (numbers arrive as floats from sliders)."""
+    return Toy2DConfig(
+        dataset=settings["dataset"],
+        loss=settings["loss"],
+        d_steps=int(settings["d_steps"]),
+        g_steps=int(settings["g_steps"]),
+        spectral_norm=bool(settings["spectral_norm"]),
+        minibatch_std=bool(settings["minibatch_std"]),
+        lr_d=float(settings["lr_d"]),
+        lr_g=float(settings["lr_g"]),
+        width=int(settings["width"]),
+        depth=int(settings["depth"]),
+        latent_dim=int(settings["latent_dim"]),
+        batch_size=int(settings["batch_size"]),
+        seed=int(settings["seed"] or 0),
+    )
+
+
+def view_from(show: list[str] | None) -> View:
+    show = SHOW_CHOICES if show is None else show
+    return View(
+        heatmap="D heatmap" in show,
+        real="real points" in show,
+        fake="fake points" in show,
+        arrows="G's gradient arrows" in show,
+        modes="mode zones" in show,
+    )
+
+
+def settings_from(values: tuple) -> dict[str, Any]:
+    """The settings widgets' values, in :data:`SETTING_NAMES` order -> {name: value}."""
+    return dict(zip(SETTING_NAMES, values, strict=True))
+
+
+def apply_settings(session: Session | None, settings: dict[str, Any]) -> tuple[Session, str]:
+    """Bring the session in line with the widgets: live changes apply, structural ones reset.
+    Returns (session, notice)."""
+    session = session or Session()
+    config = config_from(settings)
+    if config.dataset == "points" and not session.points:
+        session.trainer = None
+        return session, ""
+    points = np.asarray(session.points, dtype=np.float32) if config.dataset == "points" else None
+    trainer = session.trainer
+    if trainer is None:
+        session.trainer = Toy2DTrainer(config, points)
+        session.history = FigureHistory()
+        return session, ""
+    changes = {k: v for k, v in vars(config).items()}
+    if points is not None and (
+        trainer.points is None or not np.array_equal(trainer.points, points)
+    ):
+        changes["points"] = points
+    if trainer.set_options(**changes):
+        session.history = FigureHistory()
+        return session, "(reset: the networks or the data changed)"
+    return session, ""
+
+
+def view_outputs(
+    session: Session, show: list[str] | None, notice: str = ""
+) -> tuple[Any, str, Any]:
+    """(plot, figures markdown, figure-history chart) for the session."""
+    trainer = session.trainer
+    if trainer is None:
+        hint = "**Your points:** click on the plane to add points (or upload a CSV), then train."
+        text = hint + (f"\n\n{notice}" if notice else "")
+        return render_empty(session.points), text, history_chart(session.history)
+    metrics = trainer.metrics()
+    session.history.add(trainer.g_updates, metrics)
+    plot = render(trainer, view_from(show))
+    figures = figures_markdown(trainer, metrics, trainer.last_stats(), mean_push(trainer))
+    if notice:
+        figures = f"{notice}\n\n{figures}"
+    return plot, figures, history_chart(session.history)
+
+
+def error_outputs(
+    session: Session | None, show: list[str] | None, error: Exception
+) -> tuple[Any, ...]:
+    """(session, plot, figures with the error on top, chart) after a failed action."""
+    session = session or Session()
+    plot, figures, history = (
+        view_outputs(session, show)
+        if session.trainer is not None
+        else (render_empty(session.points), "", history_chart(session.history))
+    )
+    return session, plot, f"⚠️ {error}\n\n{figures}", history
+
+
+# --------------------------------------------------------------------------------------------
+# The side-by-side pair: mode collapse and its cure
+# --------------------------------------------------------------------------------------------
+
+
+def new_pair(seed: int = 0) -> PairSession:
+    """The collapse preset and its cure, from the same seed."""
+    return PairSession(
+        Toy2DTrainer(preset_config("collapse", seed)), Toy2DTrainer(preset_config("cure", seed))
+    )
+
+
+def pair_outputs(pair: PairSession) -> tuple[Any, ...]:
+    """(left plot, right plot, left figures, right figures, chart of both over time)."""
+    result: list[Any] = []
+    texts = []
+    for side, trainer, history in (
+        ("collapse", pair.left, pair.left_history),
+        ("cure", pair.right, pair.right_history),
+    ):
+        metrics = trainer.metrics()
+        history.add(trainer.g_updates, metrics)
+        title = f"{side}: {trainer.config.loss} · round {trainer.g_updates}"
+        result.append(render(trainer, title=title, size=PAIR_SIZE))
+        covered = (
+            f"**{metrics.modes_covered} / {metrics.num_modes} modes**"
+            if metrics.modes_covered is not None
+            else ""
+        )
+        share = (
+            f"{100 * metrics.high_quality_share:.0f} % high quality"
+            if metrics.high_quality_share is not None
+            else ""
+        )
+        texts.append(f"{side}: {covered} · {share} · JS {metrics.js:.2f} bits")
+    return (*result, *texts, pair_chart(pair))
+
+
+def pair_chart(pair: PairSession) -> go.Figure:
+    """Share of modes covered by the collapse preset and by its cure, round by round."""
+    left, right = pair.left_history, pair.right_history
+    rounds = min(len(left.g_updates), len(right.g_updates))
+    return charts.line_figure(
+        left.g_updates[:rounds],
+        {
+            "collapse: modes covered": left.modes[:rounds],
+            "cure: modes covered": right.modes[:rounds],
+            "collapse: high quality": left.quality[:rounds],
+            "cure: high quality": right.quality[:rounds],
+        },
+        x_title="rounds (G updates)",
+        y_title="share",
+        y_range=(-0.03, 1.03),
+        colours={
+            "collapse: modes covered": charts.COLOURS["g"],
+            "cure: modes covered": charts.COLOURS["real"],
+            "collapse: high quality": charts.COLOURS["extra"],
+            "cure: high quality": charts.COLOURS["d"],
+        },
+        height=240,
+    )

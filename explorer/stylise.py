@@ -2,8 +2,11 @@
 
 * :func:`example_files` – content and style example images that ship with scikit-image.
 * :func:`make_config` – slider values → :class:`trainers.style.StyleConfig`.
-* :func:`run_stylise` – runs :func:`trainers.style.stylise` in a worker thread and yields
-  ``(preview, status, result_path)`` about once a second until it is done or stopped.
+* :class:`StyliseJob` – :func:`trainers.style.stylise_result` as a
+  :class:`~explorer.jobs.BackgroundJob` (a page polls it: preview, losses, status);
+  :func:`start_stylise` checks the inputs and starts one.
+* :func:`run_stylise` – the same job as a stream: yields ``(preview, status, result_path)``
+  about once a second until it is done or stopped.
 """
 
 from __future__ import annotations
@@ -12,21 +15,15 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from trainers.events import Event, Finished, Samples, Step
-from trainers.style import (
-    ImageInput,
-    StyleConfig,
-    StyleResult,
-    describe_features,
-    load_image,
-    stylise_result,
-)
+from explorer.jobs import BackgroundJob
+from trainers.events import Event, Step
+from trainers.images import ImageSource, load_image
+from trainers.style import StyleConfig, StyleResult, describe_features, stylise_result
 
 #: scikit-image sample images (all ship with the package, no download needed).
 CONTENT_EXAMPLES = ("astronaut", "coffee", "chelsea")
@@ -47,7 +44,7 @@ def example_image(name: str, max_side: int = 512) -> np.ndarray:
 
     if name not in CONTENT_EXAMPLES + STYLE_EXAMPLES:
         raise ValueError(f"unknown example {name!r}")
-    image = load_image(getattr(data, name)(), name)  # grey textures become 3-channel
+    image = np.asarray(load_image(getattr(data, name)(), name=name))  # grey textures -> RGB
     h, w = image.shape[:2]
     if max(h, w) > max_side:
         scale = max_side / max(h, w)
@@ -108,27 +105,6 @@ def make_config(
     return config
 
 
-@dataclass
-class _Progress:
-    """What the worker thread has reported so far (guarded by ``lock``)."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    step: int = 0
-    losses: dict[str, float] = field(default_factory=dict)
-    wall_time: float = 0.0
-    preview: np.ndarray | None = None
-    finished: Finished | None = None
-
-    def __call__(self, event: Event) -> None:  # the Callback the engine calls
-        with self.lock:
-            if isinstance(event, Step):
-                self.step, self.losses, self.wall_time = event.step, event.losses, event.wall_time
-            elif isinstance(event, Samples):
-                self.preview = event.image
-            elif isinstance(event, Finished):
-                self.finished = event
-
-
 def format_status(
     step: int,
     steps: int,
@@ -148,9 +124,96 @@ def format_status(
     return " · ".join(parts) + f"  \nfeatures: {features}"
 
 
+class StyliseJob(BackgroundJob):
+    """One style transfer in a worker thread (uint8 (H, W, 3) content and style images).
+
+    The snapshot's ``image`` is the latest preview, its ``history`` the four relative losses
+    per step (``content``, ``style``, ``tv``, ``total``); ``result`` is the
+    :class:`~trainers.style.StyleResult` once it has finished.
+    """
+
+    def __init__(
+        self,
+        content: np.ndarray,
+        style: np.ndarray,
+        config: StyleConfig,
+        stop: threading.Event | None = None,
+    ) -> None:
+        super().__init__(name="stylise", target=config.steps, stop_event=stop)
+        self.content, self.style, self.config = content, style, config
+        self.features = describe_features(
+            config.features, config.pooling, config.weights_path, config.allow_download
+        )
+        self.losses: dict[str, float] = {}
+        self.wall_time = 0.0
+        self.result: StyleResult | None = None
+
+    def work(self) -> StyleResult:
+        return stylise_result(
+            self.content,
+            self.style,
+            self.config,
+            callback=self.emit,
+            stop=self.stop_event,
+            preview_every=5,
+        )
+
+    def emit(self, event: Event) -> None:
+        if isinstance(event, Step):
+            self.losses, self.wall_time = dict(event.losses), event.wall_time
+            self.should_stop()  # nobody has polled for a long time: stop
+        super().emit(event)
+
+    def status_text(self) -> str:
+        if self.state == "finished" and self.result is not None:
+            result = self.result
+            return format_status(
+                result.steps,
+                self.config.steps,
+                result.losses,
+                result.seconds,
+                self.features,
+                result.reason,
+            )
+        state = {"starting": "starting", "running": "running", "finished": "finished"}[self.state]
+        if self.stop_event.is_set() and self.state != "finished":
+            state = "stopping"
+        return format_status(
+            self.step, self.config.steps, self.losses, self.wall_time, self.features, state
+        )
+
+
+def start_stylise(
+    content: ImageSource | None,
+    style: ImageSource | None,
+    config: StyleConfig,
+    stop: threading.Event | None = None,
+) -> StyliseJob:
+    """Check the inputs (in the caller's thread, so a bad picture fails at once) and start.
+
+    Raises ``ValueError`` (``ImageInputError``) for a missing or unreadable image or a bad
+    setting, before any work.
+    """
+    if content is None or style is None:
+        raise ValueError("Please choose both a content image and a style image.")
+    content_rgb = np.asarray(load_image(content, name="content image"))  # (H, W, 3) uint8
+    style_rgb = np.asarray(load_image(style, name="style image"))
+    config.validate()
+    return StyliseJob(content_rgb, style_rgb, config, stop).start()
+
+
+def save_result(image: np.ndarray, out_dir: str | Path | None = None) -> Path:
+    """Write the result as a PNG in ``out_dir`` (a new temp folder by default)."""
+    folder = Path(out_dir or tempfile.mkdtemp(prefix="gan-explorer-stylise-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"stylised-{time.strftime('%Y%m%d-%H%M%S')}.png"
+    Image.fromarray(image).save(path)
+    return path
+
+
 def run_stylise(
-    content: ImageInput | None,
-    style: ImageInput | None,
+    content: ImageSource | None,
+    style: ImageSource | None,
     config: StyleConfig,
     stop: threading.Event,
     interval: float = 1.0,
@@ -165,54 +228,16 @@ def run_stylise(
 
     Raises ``ValueError`` for a missing or unreadable image or a bad setting, before any work.
     """
-    if content is None or style is None:
-        raise ValueError("Please choose both a content image and a style image.")
-    content_rgb = load_image(content, "content image")  # fail fast, in the caller's thread
-    style_rgb = load_image(style, "style image")
-    config.validate()
-    features = describe_features(
-        config.features, config.pooling, config.weights_path, config.allow_download
-    )
-
-    progress = _Progress()
-    result: StyleResult | None = None
-    error: Exception | None = None
-
-    def work() -> None:
-        nonlocal result, error
-        try:
-            result = stylise_result(
-                content_rgb, style_rgb, config, callback=progress, stop=stop, preview_every=5
-            )
-        except Exception as exc:  # handed to the generator below
-            error = exc
-
-    worker = threading.Thread(target=work, name="stylise", daemon=True)
-    worker.start()
+    job = start_stylise(content, style, config, stop)
     try:
-        yield None, format_status(0, config.steps, {}, 0.0, features, "starting"), None
-        while worker.is_alive():
-            worker.join(timeout=interval)
-            with progress.lock:
-                preview, step = progress.preview, progress.step
-                losses, wall = dict(progress.losses), progress.wall_time
-            state = "stopping" if stop.is_set() else "running"
-            if worker.is_alive():
-                yield (
-                    preview,
-                    format_status(step, config.steps, losses, wall, features, state),
-                    None,
-                )
-        if error is not None:
-            raise error
-        assert result is not None
-        folder = Path(out_dir or tempfile.mkdtemp(prefix="gan-explorer-stylise-"))
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"stylised-{time.strftime('%Y%m%d-%H%M%S')}.png"
-        Image.fromarray(result.image).save(path)
-        status = format_status(
-            result.steps, config.steps, result.losses, result.seconds, features, result.reason
-        )
-        yield result.image, status, str(path)
+        yield None, format_status(0, config.steps, {}, 0.0, job.features, "starting"), None
+        for view in job.follow(interval, heartbeat=interval):
+            if not view.finished:
+                yield view.image, view.status, None
+        if job.error is not None:
+            raise job.error
+        assert job.result is not None
+        path = save_result(job.result.image, out_dir)
+        yield job.result.image, job.status_text(), str(path)
     finally:
         stop.set()  # the run is over, or nobody is listening any more: let the worker end

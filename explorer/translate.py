@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from trainers import images
 from trainers.checkpoint import CheckpointError, read_meta
 from trainers.cyclegan import (
     CycleGANUserError,
@@ -27,9 +28,9 @@ from trainers.cyclegan import (
     translate_tensor,
 )
 from trainers.data import to_uint8_images
+from trainers.paths import pretrained_dir
 
-PRETRAINED_DIR = Path(__file__).resolve().parents[1] / "pretrained"
-MAX_UPLOAD_PIXELS = 40_000_000  # refuse decompression bombs beyond ~40 MP before decoding
+PRETRAINED_DIR = pretrained_dir()  # trainers.paths: package data or $GAN_EXPLORER_PRETRAINED
 MAX_SIDE = 512  # the longer side is capped here: CPU time grows with the pixel count
 
 # name -> (skimage.data function, what it is). skimage ships no horse or zebra *photo*
@@ -72,60 +73,29 @@ def example_names() -> list[str]:
 
 def example_image(name: str):
     """An example as an RGB PIL image (from scikit-image's bundled data, no download)."""
-    from PIL import Image
     from skimage import data
 
     if name not in EXAMPLES:
         raise ValueError(f"unknown example {name!r}; choose one of {', '.join(EXAMPLES)}")
-    array = np.asarray(getattr(data, EXAMPLES[name][0])())
-    if array.dtype == bool:  # the silhouette: True/False -> 255/0
-        array = array.astype(np.uint8) * 255
-    return Image.fromarray(array).convert("RGB")
+    return images.load_image(getattr(data, EXAMPLES[name][0])(), name=name)  # bool -> 0/255
 
 
 def load_image(source: Any, size: int, max_side: int = MAX_SIDE):
     """Turn an upload into an RGB PIL image the generator can take.
 
     Args:
-        source: a file path, a PIL image or a uint8 numpy array (H, W[, C]).
+        source: a file path, a PIL image or a numpy array (H, W[, C]); checked by
+            :func:`trainers.images.load_image` (not an image, too many pixels, too thin).
         size: the shorter side after resizing (the aspect ratio is kept).
         max_side: cap for the longer side (huge or very long uploads are downscaled further).
     Returns:
         an RGB image whose sides are multiples of 4 (centre-cropped by at most 3 pixels).
     Raises:
-        ValueError: the file is not an image (or is absurdly large), with a message saying so.
+        ValueError (``ImageInputError``): not usable, with a message saying why.
     """
-    from PIL import Image, UnidentifiedImageError
-
-    if source is None:
-        raise ValueError("no image: upload one or pick an example")
-    if isinstance(source, np.ndarray):
-        array = source
-        if array.dtype != np.uint8:
-            array = np.clip(array * (255 if array.max() <= 1.0 else 1), 0, 255).astype(np.uint8)
-        img = Image.fromarray(array)
-    elif isinstance(source, Image.Image):
-        img = source
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise ValueError(f"{path.name} does not exist")
-        try:
-            with Image.open(path) as opened:
-                if opened.width * opened.height > MAX_UPLOAD_PIXELS:
-                    raise ValueError(
-                        f"{path.name} is {opened.width}x{opened.height} pixels; please upload an image under "
-                        f"{MAX_UPLOAD_PIXELS // 1_000_000} megapixels"
-                    )
-                opened.draft("RGB", (max_side * 2, max_side * 2))  # JPEG: decode at a reduced scale
-                opened.load()
-                img = opened.convert("RGB")
-        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
-            raise ValueError(
-                f"{path.name} is not an image file this app can read (PNG, JPEG, WebP, BMP, GIF, TIFF): "
-                f"{type(error).__name__}"
-            ) from None
-    return prepare_image(img.convert("RGB"), size, max_side=max_side)
+    name = Path(source).name if isinstance(source, str | Path) else "image"
+    img = images.load_image(source, name=name, max_side=2 * max_side)  # decode a big JPEG small
+    return prepare_image(img, size, max_side=max_side)
 
 
 @dataclass

@@ -67,6 +67,16 @@ def train_run(out_dir: Path, model: str = "mlp-gan", **train: Any) -> GANTrainer
     return trainer
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One intra-op thread, as the app uses (much faster on a busy 2-core machine). Use it with
+    ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def make_trainer() -> Callable[..., GANTrainer]:
     return build_trainer

@@ -13,6 +13,7 @@ from conftest import train_run
 from PIL import Image
 
 from explorer import app as explorer_app
+from explorer.context import training_enabled
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -42,12 +43,23 @@ def api_names(demo) -> set[str]:
 
 
 def test_training_flag_follows_space_id() -> None:
-    assert explorer_app.training_enabled({}) is True
-    assert explorer_app.training_enabled({"SPACE_ID": "me/gan-explorer"}) is False
-    assert (
-        explorer_app.training_enabled({"SPACE_ID": "x", "GAN_EXPLORER_ENABLE_TRAINING": "1"})
-        is True
-    )
+    assert training_enabled({}) is True
+    assert training_enabled({"SPACE_ID": "me/gan-explorer"}) is False
+    assert training_enabled({"SPACE_ID": "x", "GAN_EXPLORER_ENABLE_TRAINING": "1"}) is True
+
+
+def test_tabs_never_import_the_app_and_a_broken_tab_fails_the_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for path in (Path(explorer_app.__file__).parent / "tabs").glob("*.py"):
+        assert "explorer.app" not in path.read_text(), path.name
+
+    def broken() -> None:
+        raise RuntimeError("a broken tab")
+
+    monkeypatch.setattr(explorer_app.stylise, "build_tab", broken)
+    with pytest.raises(RuntimeError, match="a broken tab"):
+        explorer_app.build_app([tmp_path], include_default=False)
 
 
 def test_app_builds_without_any_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

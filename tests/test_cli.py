@@ -98,6 +98,10 @@ def test_help_documents_the_training_options(family, capsys):
         "--lr-d",
         "--ema",
         "--spectral-norm",
+        "--max-seconds",
+        "--latent-dim",
+        "--preset",
+        "--set",
     ):
         assert option in text
     assert "folder:PATH" in text and "mnist" in text and "cifar10" in text

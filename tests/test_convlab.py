@@ -290,9 +290,6 @@ def test_checkerboard_uneven_when_k_not_divisible_by_s(k: int, s: int) -> None:
     for v in values.tolist():  # every count in the map is named in the text
         assert str(int(v)) in demo.explanation
     assert len(demo.axis_counts) == s and sum(demo.axis_counts) == k
-    assert demo.convt_image.dtype == np.uint8 and demo.convt_image.ndim == 3
-    assert len(np.unique(demo.convt_image)) > 1
-    assert len(np.unique(demo.resize_image)) == 1
 
 
 @pytest.mark.parametrize(("k", "s"), [(4, 2), (3, 3), (2, 1), (6, 2)])
@@ -318,6 +315,7 @@ def test_artifact_view_separates_checkerboard_from_smooth() -> None:
     assert b.peak_ratio > 10 * a.peak_ratio
     assert b.image.shape == b.high_pass.shape == b.spectrum.shape
     assert b.image.dtype == np.uint8 and b.image.shape[-1] == 3
+    assert b.spectrum_values.shape == (32, 32)  # the chart's numbers (fftshift-ed log |FFT|)
 
 
 def test_untrained_convtranspose_generator_shows_more_periodic_energy() -> None:
@@ -347,5 +345,11 @@ def test_tab_builds_and_every_event_has_a_convlab_api_name() -> None:
     bad = tab.on_params(3, 3, 2, 1, 2, "counting", "counting", 0, 0, 0)  # op == s
     assert bad[0].startswith(tab._ERROR_PREFIX)
     assert tab.on_next(35, 36) == 35 and tab.on_prev(0, 36) == 0
-    img_a, img_b, text = tab.on_checkerboard(3, 2, 8)
-    assert img_a.shape[-1] == 3 and "not divisible" in text
+    taps, text = tab.on_checkerboard(3, 2, 8)
+    assert "not divisible" in text
+    assert [trace.type for trace in taps.data] == ["heatmap", "heatmap"]
+    convt_map, resize_map = (np.asarray(trace.customdata) for trace in taps.data)
+    assert len(np.unique(convt_map)) > 1 and len(np.unique(resize_map)) == 1  # hover = counts
+    *pictures, spectra, summary = tab.on_model(0)
+    assert all(p.dtype == np.uint8 for p in pictures) and "ConvTranspose" in summary
+    assert sum(trace.type == "heatmap" for trace in spectra.data) == 2

@@ -16,17 +16,17 @@ from torch import nn
 
 from trainers import cli
 from trainers.checkpoint import load_checkpoint, read_meta
+from trainers.cli.cyclegan import add_arguments, run_from_args
 from trainers.cyclegan import (
     CycleGANTrainConfig,
     CycleGANTrainer,
     CycleGANUserError,
     ImagePool,
-    add_arguments,
     cycle_loss,
+    load_training_images,
     lr_at,
     prepare_image,
     resume_trainer,
-    run_from_args,
 )
 from trainers.models.cyclegan import (
     CycleGANConfig,
@@ -248,8 +248,6 @@ def test_resume_continues_step_schedule_and_weights_exactly(
 
 
 def _trainer_from_args(args: argparse.Namespace) -> CycleGANTrainer:
-    from trainers.cyclegan import _load_images
-
     model_config = CycleGANConfig(image_size=32, ngf=4, ndf=4, n_residual_blocks=1)
     train = CycleGANTrainConfig(
         data_a=str(args.data_a),
@@ -264,7 +262,7 @@ def _trainer_from_args(args: argparse.Namespace) -> CycleGANTrainer:
         checkpoint_every=0,
     )
     return CycleGANTrainer(
-        model_config, train, *_load_images(train, model_config), out_dir=args.out
+        model_config, train, *load_training_images(train, model_config), out_dir=args.out
     )
 
 
@@ -303,7 +301,7 @@ def test_translate_cli_refuses_a_non_image(
         ["translate", str(tiny_run), "--input", str(source), "--out", str(tmp_path / "o.png")]
     )
     assert code == 2
-    assert "not a readable image" in capsys.readouterr().err
+    assert "notes.jpg is not an image" in capsys.readouterr().err
 
 
 def test_prepare_image_sizes() -> None:

@@ -152,7 +152,7 @@ def test_load_dataset_folder_uses_image_size(tmp_path):
 def test_non_image_with_image_extension_is_refused(tmp_path):
     _save(tmp_path / "a" / "good.png", np.zeros((8, 8), dtype=np.uint8), "L")
     (tmp_path / "a" / "bad.png").write_bytes(b"this is not a PNG")
-    with pytest.raises(DataUnavailableError, match=r"bad\.png is not a readable image"):
+    with pytest.raises(DataUnavailableError, match=r"bad\.png is not an image"):
         load_image_folder(tmp_path, image_size=8)
 
 

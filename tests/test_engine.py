@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 import torch
 from conftest import FAMILIES, TINY_OVERRIDES, build_trainer
+from torch.optim.swa_utils import AveragedModel
 
 from trainers import engine
+from trainers.checkpoint import read_meta
 from trainers.data import synthetic_dataset
 from trainers.device import autocast, pick_device, resolve_precision
 from trainers.engine import GANTrainer, TrainConfig, TrainingDiverged, image_grid
@@ -110,6 +112,10 @@ def test_ema_generator_is_the_moving_average():
     for b_ema, b in zip(trainer.generator_ema.buffers(), trainer.generator.buffers(), strict=True):
         assert torch.equal(b_ema, b)  # BatchNorm statistics are copied, not averaged
     assert build_trainer("mlp-gan").generator_ema is None  # off by default
+    # kept by torch's AveragedModel; its .module is what is saved as "G_ema.*"
+    assert isinstance(trainer.ema, AveragedModel) and trainer.ema.module is trainer.generator_ema
+    assert int(trainer.ema.n_averaged) == 4  # the initial copy + one average per G update
+    assert "G_ema.net.0.weight" in trainer.weights()
 
 
 def test_samples_come_from_the_ema_generator_when_enabled():
@@ -191,6 +197,17 @@ def test_stop_set_before_run_trains_nothing(tmp_path):
     assert trainer.step == 0 and not (tmp_path / "checkpoint").exists()
 
 
+def test_time_budget_stops_and_saves(tmp_path):
+    """max_seconds counts this session's training time; the run stops between steps and saves."""
+    trainer = build_trainer("mlp-gan", out_dir=tmp_path, steps=1_000_000, max_seconds=0.3)
+    events: list = []
+    finished = trainer.run(events.append)
+    assert finished.reason == "stopped" and "time budget" in finished.message
+    assert 0 < trainer.step < 1_000_000
+    assert any(isinstance(e, Checkpointed) and e.step == trainer.step for e in events)
+    assert read_meta(tmp_path)["step"] == trainer.step
+
+
 def test_event_stream(tmp_path):
     trainer = build_trainer(
         "mlp-gan", out_dir=tmp_path, steps=6, sample_every=2, checkpoint_every=3
@@ -264,7 +281,13 @@ def test_sample_grid_layout():
 
 
 def test_train_config_validation():
-    for bad in ({"steps": -1}, {"batch_size": 0}, {"d_steps": 0}, {"ema_decay": 1.0}):
+    for bad in (
+        {"steps": -1},
+        {"batch_size": 0},
+        {"d_steps": 0},
+        {"ema_decay": 1.0},
+        {"max_seconds": -1},
+    ):
         with pytest.raises(ValueError):
             TrainConfig(**bad)
 

@@ -1,5 +1,6 @@
-"""The explorer's plain functions (explorer.latents, explorer.checkpoints and the tab handlers),
-tested without a browser on tiny checkpoints trained in a temporary folder."""
+"""The explorer's plain functions (explorer.latents, explorer.checkpoints and the tab handlers)
+and the latent maths behind them (trainers.latent_space, trainers.activations), tested without a
+browser on tiny checkpoints trained in a temporary folder."""
 
 from __future__ import annotations
 
@@ -15,16 +16,12 @@ from PIL import Image
 
 from explorer import checkpoints, latents
 from explorer.tabs import classes, generate, inside, interpolate
-from trainers.checkpoint import CheckpointError, LoadedCheckpoint
+from trainers import activations, latent_space
+from trainers.checkpoint import CheckpointError
+from trainers.losses import g_loss_report
+from trainers.pipeline import GANPipeline
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One intra-op thread, as the app uses (much faster on a busy 2-core machine)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # see conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +38,7 @@ def catalog(runs: Path) -> checkpoints.Catalog:
     return checkpoints.discover([runs], include_default=False)
 
 
-def load(catalog: checkpoints.Catalog, key: str) -> LoadedCheckpoint:
+def load(catalog: checkpoints.Catalog, key: str) -> GANPipeline:
     return catalog.load(key)
 
 
@@ -87,13 +84,14 @@ def test_missing_and_corrupt_checkpoints_give_clear_messages(
 # --- latents ---------------------------------------------------------------------------------
 
 
-def test_sample_latents_are_seeded_and_do_not_depend_on_the_grid_size() -> None:
-    z4, z16 = latents.sample_latents(7, 4, 8), latents.sample_latents(7, 16, 8)
+def test_sample_latents_are_seeded_and_do_not_depend_on_the_grid_size(catalog) -> None:
+    pipe = load(catalog, "dcgan")  # latent_dim 8
+    z4, z16 = pipe.latents(7, 4), pipe.latents(7, 16)
     assert z4.shape == (4, 8) and z16.shape == (16, 8) and z4.dtype == torch.float32
     assert torch.equal(z4, z16[:4])
-    assert not torch.equal(z4, latents.sample_latents(8, 4, 8))
-    assert torch.equal(latents.truncate(z4, 0.5), z4 * 0.5)
-    edited = latents.edit_dimensions(z4, [(3, 1.5), (99, 2.0)])  # 99 is clamped to the last dim
+    assert not torch.equal(z4, pipe.latents(8, 4))
+    assert torch.equal(pipe.latents(7, 4, truncation=0.5), z4 * 0.5)
+    edited = latent_space.edit_dimensions(z4, [(3, 1.5), (99, 2.0)])  # 99: clamped to the last
     assert torch.allclose(edited[:, 3], z4[:, 3] + 1.5) and torch.allclose(
         edited[:, 7], z4[:, 7] + 2.0
     )
@@ -102,8 +100,8 @@ def test_sample_latents_are_seeded_and_do_not_depend_on_the_grid_size() -> None:
 def test_same_seed_same_image_and_shapes(catalog: checkpoints.Catalog) -> None:
     for key in catalog.keys():
         ckpt = load(catalog, key)
-        z = latents.build_latents(ckpt, seed=3, n=6)
-        out = latents.generate(ckpt, z, latents.class_labels(ckpt, 6, None))
+        z = latent_space.build_latents(ckpt, seed=3, n=6)
+        out = ckpt(latents=z, labels=ckpt.class_labels(6))
         assert out.images.shape == (6, 8, 8, 1) and out.images.dtype == np.uint8
         assert out.scores.shape == (6,) and ((out.scores > 0) & (out.scores < 1)).all()
         a, text = generate.on_generate(key, seed=3, grid=3, catalog=catalog)
@@ -117,22 +115,22 @@ def test_same_seed_same_image_and_shapes(catalog: checkpoints.Catalog) -> None:
 def test_principal_directions_are_orthonormal_and_cached(catalog: checkpoints.Catalog) -> None:
     for key in catalog.keys():
         ckpt = load(catalog, key)
-        pca = latents.principal_directions(ckpt, k=5, n_samples=300)
+        pca = latent_space.principal_directions(ckpt, k=5, n_samples=300)
         d = pca.directions
         assert d.shape == (5, ckpt.latent_dim)
         assert torch.allclose(d @ d.T, torch.eye(5), atol=1e-5)
         assert (pca.explained > 0).all() and pca.explained.sum() <= 1 + 1e-6
         assert (pca.explained[:-1] >= pca.explained[1:] - 1e-6).all()  # most important first
-        assert latents.principal_directions(ckpt, k=5, n_samples=300) is pca
+        assert latent_space.principal_directions(ckpt, k=5, n_samples=300) is pca
     ckpt = load(catalog, "dcgan")
-    z = latents.sample_latents(0, 2, ckpt.latent_dim)
-    moved = latents.apply_directions(z, pca.directions, [2.0, 0, 0, 0, 0])
+    z = ckpt.latents(0, 2)
+    moved = latent_space.apply_directions(z, pca.directions, [2.0, 0, 0, 0, 0])
     assert torch.allclose((moved - z).norm(dim=1), torch.tensor([2.0, 2.0]), atol=1e-5)
 
 
 def test_g_loss_report_matches_the_textbook_gradients() -> None:
     logits = torch.tensor([-4.0, 0.0, 3.0])
-    report = latents.g_loss_report(logits)
+    report = g_loss_report(logits)
     p = torch.sigmoid(logits)
     assert report["minimax"]["grad"] == pytest.approx(
         p.mean().item(), abs=1e-6
@@ -148,16 +146,16 @@ def test_g_loss_report_matches_the_textbook_gradients() -> None:
 
 def test_one_z_every_class_and_one_class_grid(catalog: checkpoints.Catalog) -> None:
     ckpt = load(catalog, "cgan")
-    out, ncol = latents.one_z_every_class(ckpt, seed=1, rows=2)
+    out, ncol = latent_space.one_z_every_class(ckpt, seed=1, rows=2)
     assert ncol == 2 and out.images.shape == (4, 8, 8, 1)
-    one = latents.one_class_grid(ckpt, 1, seed=1, n=4)
+    one = latent_space.one_class_grid(ckpt, 1, seed=1, n=4)
     assert one.images.shape == (4, 8, 8, 1)
     every_picture, one_picture, text = classes.on_classes(
         "cgan", "class 1", 1, 2, 2, catalog=catalog
     )
     assert every_picture.shape[2] == 3 and one_picture.shape[2] == 3 and "class 1" in text
     with pytest.raises(ValueError, match="unconditional dcgan: it has no classes"):
-        latents.one_z_every_class(load(catalog, "dcgan"), seed=1)
+        latent_space.one_z_every_class(load(catalog, "dcgan"), seed=1)
     assert classes.on_classes("dcgan", None, catalog=catalog)[2].startswith("⚠️")
 
 
@@ -165,22 +163,23 @@ def test_one_z_every_class_and_one_class_grid(catalog: checkpoints.Catalog) -> N
 
 
 def test_lerp_and_slerp_endpoints_are_exactly_the_end_latents() -> None:
-    a, b = latents.sample_latents(0, 1, 64)[0], latents.sample_latents(1, 1, 64)[0]
+    a, b = torch.randn(64, generator=torch.Generator().manual_seed(0)), torch.randn(64)
     for method in ("lerp", "slerp"):
-        path = latents.interpolation_path(a, b, 9, method)
+        path = latent_space.interpolation_path(a, b, 9, method)
         assert path.shape == (9, 64)
         assert torch.equal(path[0], a) and torch.equal(path[-1], b)
-    assert torch.equal(latents.slerp(a, b, 0.0), a) and torch.equal(latents.slerp(a, b, 1.0), b)
-    lerp_mid = latents.lerp(a, b, 0.5).norm()
-    slerp_mid = latents.slerp(a, b, 0.5).norm()
+    slerp = latent_space.slerp
+    assert torch.equal(slerp(a, b, 0.0), a) and torch.equal(slerp(a, b, 1.0), b)
+    lerp_mid = latent_space.lerp(a, b, 0.5).norm()
+    slerp_mid = slerp(a, b, 0.5).norm()
     ends = (a.norm() + b.norm()) / 2
     assert slerp_mid > lerp_mid and abs(slerp_mid - ends) < 0.1 * ends  # slerp keeps the norm
-    assert torch.allclose(latents.slerp(a, a, torch.tensor([0.3])), a[None])  # parallel: no NaN
+    assert torch.allclose(slerp(a, a, torch.tensor([0.3])), a[None])  # parallel: no NaN
 
 
 def test_interpolation_gif_has_n_frames(catalog: checkpoints.Catalog, tmp_path: Path) -> None:
     ckpt = load(catalog, "dcgan")
-    interp = latents.interpolate_seeds(ckpt, 0, 1, 7)
+    interp = latent_space.interpolate_seeds(ckpt, 0, 1, 7)
     assert interp.images["lerp"].shape == (7, 8, 8, 1) and interp.images["slerp"].shape == (
         7,
         8,
@@ -199,10 +198,10 @@ def test_interpolation_gif_has_n_frames(catalog: checkpoints.Catalog, tmp_path: 
 
 def test_class_interpolation_ends_are_the_two_classes(catalog: checkpoints.Catalog) -> None:
     ckpt = load(catalog, "cgan")
-    interp = latents.interpolate_classes(ckpt, seed=2, class_a=0, class_b=1, frames=4)
-    z = latents.sample_latents(2, 1, ckpt.latent_dim)
+    interp = latent_space.interpolate_classes(ckpt, seed=2, class_a=0, class_b=1, frames=4)
+    z = ckpt.latents(2, 1)
     for frame, label in ((0, 0), (-1, 1)):
-        direct = latents.generate(ckpt, z, torch.tensor([label])).images[0]
+        direct = ckpt(latents=z, labels=[label]).images[0]
         assert np.array_equal(interp.images["slerp"][frame], direct)
     *_, text = interpolate.on_interpolate(
         "cgan", interpolate.CLASSES, 2, 0, "class 0", "class 1", 4, catalog=catalog
@@ -244,9 +243,7 @@ def test_feature_map_shapes_match_the_model(catalog: checkpoints.Catalog) -> Non
     }
     for key, layers in expected.items():
         ckpt = load(catalog, key)
-        maps = latents.feature_maps(
-            ckpt, latents.sample_latents(0, 1, 8)[0], 1 if ckpt.conditional else None
-        )
+        maps = latents.feature_maps(ckpt, ckpt.latents(0, 1)[0], 1 if ckpt.conditional else None)
         assert [(m.name, m.shape) for m in maps] == layers
         assert all(
             m.image.ndim == 3 and m.image.shape[2] == 3 and m.image.dtype == np.uint8 for m in maps
@@ -264,15 +261,15 @@ def test_feature_map_shapes_match_the_model(catalog: checkpoints.Catalog) -> Non
 def test_hooks_are_removed_after_use(catalog: checkpoints.Catalog) -> None:
     ckpt = load(catalog, "cgan")
     latents.feature_maps(ckpt, torch.zeros(8), 0)
-    latents.interpolate_classes(ckpt, 0, 0, 1, 3)
-    latents.principal_directions(ckpt, k=2, n_samples=50, seed=5)
+    latent_space.interpolate_classes(ckpt, 0, 0, 1, 3)
+    latent_space.principal_directions(ckpt, k=2, n_samples=50, seed=5)
     assert all(not m._forward_hooks for m in ckpt.generator.modules())
 
 
 def test_upsampling_period_and_first_image(catalog: checkpoints.Catalog) -> None:
-    assert latents.upsampling_period(load(catalog, "dcgan")) == (4, "convtranspose")
-    assert latents.upsampling_period(load(catalog, "mlp-gan")) is None
-    image = latents.first_image(load(catalog, "cgan"), seed=0)
+    assert activations.upsampling_period(load(catalog, "dcgan")) == (4, "convtranspose")
+    assert activations.upsampling_period(load(catalog, "mlp-gan")) is None
+    image = activations.first_image(load(catalog, "cgan"), seed=0)
     assert image.shape == (1, 1, 8, 8) and image.abs().max() <= 1
 
 

@@ -1,10 +1,11 @@
-"""Tests for training from the browser (explorer/live_training.py and the Train tab's handlers).
+"""Tests for training from the browser (explorer/live_training/ and the Train tab's handlers).
 
 Tiny MLP-GANs on synthetic 8x8 images, so every run takes well under a second.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -38,7 +39,9 @@ def data():
 
 
 def _start(data, steps: int = 30, owner: str = "tester", **kwargs) -> lt.TrainingJob:
-    options = lt.JobOptions(model="mlp-gan", dataset="synthetic", batch_size=16, steps=steps)
+    options = lt.JobOptions(
+        model="mlp-gan", dataset="synthetic", train={"batch_size": 16, "steps": steps}
+    )
     return lt.start_job(options, owner, data=data, device="cpu", model_overrides=TINY, **kwargs)
 
 
@@ -61,8 +64,9 @@ def test_stream_yields_increasing_steps_until_done(data) -> None:
     assert steps[-1] == 40 and updates[-1].finished and updates[-1].reason == "done"
     assert sum(u.finished for u in updates) == 1
     last = updates[-1]
-    assert last.history.step == list(range(1, 41))
-    assert last.curves.ndim == 3 and last.grid is not None and last.grid.ndim == 3
+    assert last.history["step"] == list(range(1, 41))
+    assert set(last.history) >= {"d", "g", "d_real", "d_fake"}
+    assert last.image is not None and last.image.ndim == 3
     assert "device" in last.status and "40 / 40" in last.status
     assert not _training_threads()
 
@@ -126,19 +130,23 @@ def test_orphaned_job_stops_itself(data) -> None:
 def test_resume_continues_steps_and_curves(data) -> None:
     first = _start(data, steps=20)
     before = list(lt.stream(first, min_interval=0.02))[-1].history
-    assert before.step == list(range(1, 21))
-    options = lt.JobOptions(steps=35)
+    assert before["step"] == list(range(1, 21))
+    options = lt.JobOptions(train={"steps": 35})
     second = lt.start_job(options, "tester", resume_dir=first.run_dir, data=data, device="cpu")
     # resumed at step 20 (the worker thread may already have taken a step or two)
     assert 20 <= second.step <= 35 and second.target == 35
     updates = list(lt.stream(second, min_interval=0.02))
     after = updates[-1].history
-    assert after.step == list(range(1, 36))  # no gap, no repeat
-    assert after.d_loss[:20] == before.d_loss and after.g_loss[:20] == before.g_loss
+    assert after["step"] == list(range(1, 36))  # no gap, no repeat
+    assert after["d"][:20] == before["d"] and after["g"][:20] == before["g"]
     assert updates[-1].step == 35
     # a target already reached means "that many more"
     third = lt.start_job(
-        lt.JobOptions(steps=5), "tester", resume_dir=first.run_dir, data=data, device="cpu"
+        lt.JobOptions(train={"steps": 5}),
+        "tester",
+        resume_dir=first.run_dir,
+        data=data,
+        device="cpu",
     )
     assert third.target == 40
     third.stop()
@@ -153,9 +161,9 @@ def test_one_job_per_machine(data) -> None:
 
 
 def test_training_switched_off_on_a_space(monkeypatch, data) -> None:
-    assert lt.training_enabled({})[0]
-    assert not lt.training_enabled({"SPACE_ID": "user/space"})[0]
-    assert lt.training_enabled({"SPACE_ID": "user/space", lt.ENABLE_ENV: "1"})[0]
+    assert lt.training_enabled({})
+    assert not lt.training_enabled({"SPACE_ID": "user/space"})
+    assert lt.training_enabled({"SPACE_ID": "user/space", lt.ENABLE_ENV: "1"})
     monkeypatch.setenv("SPACE_ID", "user/space")
     with pytest.raises(lt.TrainingDisabledError, match=lt.ENABLE_ENV):
         _start(data)
@@ -200,101 +208,103 @@ def test_quality_figure_with_a_reference_classifier(data, tmp_path) -> None:
     job = _start(data, steps=10, classifier_dir=tmp_path / "clf")
     assert job.quality_probe is not None
     last = list(lt.stream(job, min_interval=0.02))[-1]
-    assert "classifier-FID" in last.quality and np.isfinite(job.quality["classifier_fid"])
+    assert "classifier-FID" in last.extra["quality_md"]
+    assert np.isfinite(last.extra["quality"]["classifier_fid"][-1])
     assert lt.make_quality_probe("synthetic", data, None, tmp_path / "missing") is None
 
 
-def test_curves_picture_and_ticks() -> None:
-    curves = lt.Curves()
-    for step in range(1, 501):
-        curves.append(step, 1.0 + np.sin(step / 30), 0.7, 0.6, 0.4 if step % 7 else None)
-    image = lt.render_curves(curves)
-    assert image.shape == (240, 848, 3) and image.dtype == np.uint8
-    assert lt.nice_ticks(0.0, 1.0, 5) == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+def test_history_from_the_log_and_the_chart(data) -> None:
+    from explorer import charts
+
+    job = _start(data, steps=12)
+    job.join(20)
+    history = lt.history_from_log(job.run_dir / "log.jsonl")
+    assert history["step"] == list(range(1, 13)) and len(history["d_real"]) == 12
+    figure = charts.training_curves(dict(history), loss="non-saturating")
+    assert [t.name for t in figure.data] == ["L_D", "L_G", "D(x) real", "D(G(z)) fake"]
+    assert list(figure.data[0].x) == list(range(1, 13))
 
 
 # --- the Train tab's handlers ---------------------------------------------------------------------
 
 
+def _form(**values):
+    """The Train tab's widget values by option name (the tab's defaults, then ``values``)."""
+    return {
+        "model": "mlp-gan",
+        "preset": "classroom",
+        "data": "mnist",
+        "folder": "",
+        "image_size": 32,
+        "data_dir": "",
+        "loss": "non-saturating",
+        "d_steps": 1,
+        "lr_d": 2e-4,
+        "lr_g": 2e-4,
+        "spectral_norm": False,
+        "minibatch_std": False,
+        "batch_size": 64,
+        "steps": 10,
+        "seed": 0,
+    } | values
+
+
+def test_job_options_come_from_the_declared_options() -> None:
+    from explorer.live_training import form
+
+    names = [spec.name for spec in form.train_specs()]
+    assert {"steps", "batch_size", "loss", "d_steps", "lr_g", "lr_d", "max_seconds"} <= set(names)
+    assert "precision" not in names and "sample_every" not in names  # ui=False
+    assert {"spectral_norm", "minibatch_std", "latent_dim"} <= set(form.model_specs())
+    assert "cyclegan" not in [name for _, name in form.family_choices()]
+    options = lt.JobOptions.from_values(
+        _form(
+            model="dcgan",
+            preset="(none)",
+            loss="hinge",
+            d_steps=2.0,
+            spectral_norm=True,
+            max_seconds=30,
+            batchnorm=False,  # batchnorm is mlp-gan's: ignored for dcgan
+        )
+    )
+    assert options.preset is None and options.loss == "hinge"
+    assert options.train["d_steps"] == 2 and isinstance(options.train["d_steps"], int)
+    assert options.train["max_seconds"] == 30.0
+    assert options.model_options == {"spectral_norm": True}  # only what differs from default
+    assert options.train_config("mnist").max_seconds == 30.0
+    with pytest.raises(ValueError, match="k \\(D steps per G step\\) must be between 1 and 20"):
+        lt.JobOptions.from_values(_form(d_steps=30))
+    with pytest.raises(ValueError, match="does not train in the browser"):
+        lt.JobOptions(model="cyclegan").check(dataset=False)
+
+
+def _run_tab_until_done(state, timeout: float = 60.0):
+    from explorer.tabs import train
+
+    deadline = time.monotonic() + timeout
+    while True:
+        outputs = train.on_poll(state)
+        if not outputs[-1].active or time.monotonic() > deadline:
+            return outputs
+        time.sleep(0.05)
+
+
 def test_train_tab_handlers_without_a_browser(tmp_path) -> None:
     from explorer.tabs import train
 
-    outputs = list(
-        train.on_start(
-            {},
-            "mlp-gan",
-            "classroom",
-            "toy2d",
-            "",
-            32,
-            "",
-            "non-saturating",
-            1,
-            2e-4,
-            2e-4,
-            False,
-            False,
-            64,
-            10,
-            0,
-        )
-    )
-    assert "2-D playground" in outputs[0][1]
-    outputs = list(
-        train.on_start(
-            {},
-            "mlp-gan",
-            "classroom",
-            "folder",
-            "",
-            32,
-            "",
-            "non-saturating",
-            1,
-            2e-4,
-            2e-4,
-            False,
-            False,
-            64,
-            10,
-            0,
-        )
-    )
-    assert "image folder" in outputs[0][1]
+    assert "2-D playground" in train.on_start({}, _form(data="toy2d"))[1]
+    assert "image folder" in train.on_start({}, _form(data="folder"))[1]
     missing = tmp_path / "nothing-here"
-    outputs = list(
-        train.on_start(
-            {},
-            "mlp-gan",
-            "classroom",
-            "folder",
-            str(missing),
-            32,
-            "",
-            "non-saturating",
-            1,
-            2e-4,
-            2e-4,
-            False,
-            False,
-            64,
-            10,
-            0,
-        )
-    )
-    assert "does not exist" in outputs[0][1]
-    assert "Nothing to resume" in list(train.on_resume({}, 10, ""))[0][1]
+    assert "does not exist" in train.on_start({}, _form(data="folder", folder=str(missing)))[1]
+    assert "cyclegan" not in str(train.on_model("dcgan")[0])
+    assert "Nothing to resume" in train.on_resume({}, 10, "")[1]
     assert train.on_stop({}) == "No training job is running."
     assert "first" in train.on_gif({})[1]
-    assert (
-        train.options_from(
-            "dcgan", "(none)", "mnist", "", 32, " ", "hinge", 2, 1e-4, 4e-4, True, True, 32, 100, 1
-        ).preset
-        is None
-    )
+    assert train.on_poll({})[-1].active is False  # no job: the timer stops
 
 
-def test_train_tab_streams_a_folder_run(tmp_path) -> None:
+def test_train_tab_trains_a_folder_run(tmp_path) -> None:
     from PIL import Image
 
     from explorer.tabs import train
@@ -304,29 +314,16 @@ def test_train_tab_streams_a_folder_run(tmp_path) -> None:
     rng = np.random.default_rng(0)
     for i in range(16):
         Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(folder / f"{i}.png")
-    outputs = list(
-        train.on_start(
-            {},
-            "mlp-gan",
-            "classroom",
-            "folder",
-            str(tmp_path / "images"),
-            16,
-            "",
-            "non-saturating",
-            1,
-            2e-4,
-            2e-4,
-            False,
-            False,
-            8,
-            6,
-            0,
-        )
-    )
-    state, status = outputs[-1][0], outputs[-1][1]
-    assert "done" in status and "6 / 6" in status
-    assert Path(state["run_dir"]).is_dir()
+    values = _form(data="folder", folder=str(tmp_path / "images"), image_size=16, batch_size=8)
+    state, status, curves, _, _, timer = train.on_start({}, values | {"steps": 6})
+    assert timer.active and Path(state["run_dir"]).is_dir()
+    status, curves, grid, _, timer = _run_tab_until_done(state)
+    assert "done" in status and "6 / 6" in status and not timer.active
+    assert grid.ndim == 3 and grid.shape[0] >= train.GRID_SIDE
+    traces = json.loads(curves)["data"]  # the live chart's value: the plotly figure as JSON
+    assert [t["name"] for t in traces][:2] == ["L_D", "L_G"] and len(traces) == 4
+    options = json.loads((Path(state["run_dir"]) / "options.json").read_text())
+    assert options["train_config"]["steps"] == 6 and options["model_config"]["batchnorm"] is False
     assert "Saved" in train.on_save(state)
     assert train.on_gif(state)[0].endswith(".gif")
     assert not _training_threads()
@@ -347,6 +344,7 @@ def test_train_tab_builds_with_named_endpoints(monkeypatch) -> None:
         "train_resume",
         "train_save_checkpoint",
         "train_gif",
+        "train_poll",
     } <= set(names)
     monkeypatch.setenv("SPACE_ID", "user/space")
     with gr.Blocks() as hosted:

@@ -7,18 +7,17 @@ figures (10,000 samples, classifier-FID) come from `gan-train evaluate`, not fro
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 from trainers.checkpoint import load_checkpoint
-from trainers.cli import sample_images
 from trainers.cyclegan import load_cyclegan, load_domain_classifier
 from trainers.evaluate import classifier_dir_for, load_classifier, uint8_to_model_input
+from trainers.paths import pretrained_dir
+from trainers.pipeline import GANPipeline
 
-PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
+PRETRAINED = pretrained_dir()
 
 # What issue 3 asks to ship: (folder, model, data set).
 SHIPPED_GANS = [
@@ -69,26 +68,28 @@ def test_shipped_gan_loads_with_its_provenance(folder, model, dataset):
 
 @pytest.mark.parametrize(("folder", "model", "dataset"), SHIPPED_GANS)
 def test_shipped_gan_samples_images_that_d_can_score(folder, model, dataset):
-    loaded = load_checkpoint(PRETRAINED / folder)
-    images, _ = sample_images(loaded, 16, seed=3)
-    c, h, w = loaded.image_shape
+    pipe = GANPipeline.from_pretrained(PRETRAINED / folder)
+    out = pipe(16, seed=3)
+    images = out.images
+    c, h, w = pipe.image_shape
     assert images.shape == (16, h, w, c) and images.dtype == np.uint8
     assert images.std() > 20, "samples are flat: a broken export would give a constant image"
     assert not np.array_equal(images[0], images[1])
-    x = uint8_to_model_input(images)
-    with torch.no_grad():
-        labels = torch.arange(16) % 10 if loaded.conditional else None
-        scores = loaded.discriminator(x, labels)
-    assert scores.reshape(-1).shape == (16,) and torch.isfinite(scores).all()
+    assert out.scores.shape == (16,) and np.isfinite(out.scores).all()
+    labels = torch.arange(16) % 10 if pipe.conditional else None
+    assert (out.labels is None) == (labels is None)
+    if labels is not None:
+        assert torch.equal(out.labels, labels)  # a cGAN cycles through its classes
+    assert np.allclose(pipe.score(images, labels), out.scores, atol=0.02)  # uint8 rounding
 
 
 @pytest.mark.parametrize("folder", ["cgan-mnist", "cgan-fashion-mnist"])
 def test_shipped_cgan_draws_the_class_it_is_asked_for(folder):
-    loaded = load_checkpoint(PRETRAINED / folder)
+    pipe = GANPipeline.from_pretrained(PRETRAINED / folder)
     if folder == "cgan-fashion-mnist":
-        assert loaded.class_names == FASHION_CLASSES
-    images, asked = sample_images(loaded, 200, seed=5)  # 20 of each class
-    agree = (predicted_classes(loaded.meta["dataset"], images) == asked).mean()
+        assert pipe.class_names == FASHION_CLASSES
+    out = pipe(200, seed=5, with_scores=False)  # 20 of each class
+    agree = (predicted_classes(pipe.meta["dataset"], out.images) == out.labels.numpy()).mean()
     assert agree >= 0.8, f"the classifier agrees with the asked label on only {agree:.0%}"
 
 
@@ -96,9 +97,9 @@ def test_shipped_cgan_draws_the_class_it_is_asked_for(folder):
     "folder", ["mlp-gan-mnist", "mlp-gan-fashion-mnist", "dcgan-mnist", "dcgan-fashion-mnist"]
 )
 def test_shipped_unconditional_gan_draws_every_class(folder):
-    loaded = load_checkpoint(PRETRAINED / folder)
-    images, _ = sample_images(loaded, 500, seed=7)
-    counts = np.bincount(predicted_classes(loaded.meta["dataset"], images), minlength=10)
+    pipe = GANPipeline.from_pretrained(PRETRAINED / folder)
+    images = pipe(500, seed=7, with_scores=False).images
+    counts = np.bincount(predicted_classes(pipe.meta["dataset"], images), minlength=10)
     assert counts.min() >= 10, f"a mode is (nearly) missing: class counts {counts.tolist()}"
 
 

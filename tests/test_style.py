@@ -1,4 +1,4 @@
-"""Tests for neural style transfer (trainers/style.py) and the Stylise tab helpers.
+"""Tests for neural style transfer (trainers/style/) and the Stylise tab helpers.
 
 Everything runs on tiny (32 px) images with the weight-free feature networks, so the whole file
 takes seconds on a CPU and never touches the network.
@@ -14,7 +14,8 @@ import pytest
 import torch
 from PIL import Image
 
-from trainers import style
+from trainers import images, style
+from trainers.cli import style as style_cli
 from trainers.events import Finished, Samples, Step
 from trainers.style import (
     StyleConfig,
@@ -219,7 +220,7 @@ def test_file_that_is_not_an_image(tmp_path):
 
 
 def test_huge_image_is_refused(monkeypatch):
-    monkeypatch.setattr(style, "MAX_INPUT_PIXELS", 1000)
+    monkeypatch.setattr(images, "MAX_IMAGE_PIXELS", 1000)
     with pytest.raises(ValueError, match="megapixels"):
         style.load_image(Image.new("RGB", (40, 40)))
 
@@ -257,7 +258,7 @@ def test_unknown_layer_is_a_clear_error():
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    style.add_arguments(parser)
+    style_cli.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -268,7 +269,7 @@ def test_cli_writes_an_output_image(tmp_path, capsys):
     argv = ["--content", str(tmp_path / "content.png"), "--style", str(tmp_path / "style.jpg")]
     argv += ["--out", str(out), "--steps", "3", "--size", "32", "--features", "random"]
     argv += ["--offline", "--preserve-color", "--tv-weight", "0.5"]
-    assert style.run_from_args(_parse(argv)) == 0
+    assert style_cli.run_from_args(_parse(argv)) == 0
     with Image.open(out) as written:
         assert written.size == (32, 32) and written.mode == "RGB"
     assert "random" in capsys.readouterr().out
@@ -278,7 +279,7 @@ def test_cli_reports_bad_input(tmp_path, capsys):
     (tmp_path / "bad.png").write_bytes(b"\x00" * 10)
     argv = ["--content", str(tmp_path / "bad.png"), "--style", str(tmp_path / "bad.png")]
     argv += ["--out", str(tmp_path / "o.png"), "--steps", "1", "--size", "32", "--offline"]
-    assert style.run_from_args(_parse(argv)) == 2
+    assert style_cli.run_from_args(_parse(argv)) == 2
     assert "not an image" in capsys.readouterr().err
     assert not (tmp_path / "o.png").exists()
 

@@ -1,4 +1,4 @@
-"""Tests for the 2-D toy GANs (trainers/toy2d.py), the playground pictures (explorer/playground.py)
+"""Tests for the 2-D toy GANs (trainers/toy2d/), the playground pictures (explorer/playground.py)
 and the playground tab's handlers (explorer/tabs/playground.py)."""
 
 from __future__ import annotations

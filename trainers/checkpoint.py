@@ -109,7 +109,12 @@ def _sniff_foreign_file(path: Path) -> str:
 
 
 def resolve_checkpoint_dir(path: str | Path) -> Path:
-    """The checkpoint folder for a path that names it, its meta.json, its weights or a run folder."""
+    """The checkpoint folder for a path that names it, its meta.json, its weights or a run folder;
+    ``hf://OWNER/NAME[@REV]`` is downloaded into (or found in) the Hugging Face cache first."""
+    if os.fspath(path).replace("\\", "/").startswith("hf:/"):  # also Path("hf://a/b") == hf:/a/b
+        from trainers.hub import resolve_checkpoint_path  # huggingface_hub only when needed
+
+        path = resolve_checkpoint_path(path)
     path = Path(path)
     if path.is_file():
         if path.name in (META_FILE, WEIGHTS_FILE):

@@ -21,6 +21,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from trainers.images import ImageInputError, load_image, to_model_input
+
 DATASETS: tuple[str, ...] = ("mnist", "fashion-mnist", "cifar10")
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
 DEFAULT_DATA_DIR = Path(
@@ -154,11 +156,10 @@ def _load_cifar10(root: Path, train: bool, download: bool) -> ImageData:
 def load_image_folder(folder: Path, image_size: int = 64, name: str | None = None) -> ImageData:
     """Decode every image under ``folder/<class>/`` once into memory.
 
-    Images are centre-cropped to a square and resized to ``image_size``. If every image is
-    grayscale the set keeps one channel, else all become RGB.
+    Each image goes through :func:`trainers.images.load_image` (the one set of checks), is
+    centre-cropped to a square and resized to ``image_size``. If every image is grayscale the
+    set keeps one channel, else all become RGB.
     """
-    from PIL import Image, UnidentifiedImageError
-
     folder = Path(folder)
     if not folder.is_dir():
         raise DataUnavailableError(f"image folder {folder} does not exist")
@@ -173,12 +174,11 @@ def load_image_folder(folder: Path, image_size: int = 64, name: str | None = Non
             if path.suffix.lower() not in IMAGE_EXTENSIONS:
                 continue
             try:
-                with Image.open(path) as img:
-                    img = _center_square(img, image_size)
-                    grayscale &= img.mode == "L"
-                    arrays.append(np.asarray(img.convert("RGB")))
-            except (UnidentifiedImageError, OSError) as error:
-                raise DataUnavailableError(f"{path} is not a readable image: {error}") from error
+                img = load_image(path, mode=None)
+            except ImageInputError as error:
+                raise DataUnavailableError(f"{path}: {error}") from error
+            grayscale &= img.mode == "L"
+            arrays.append(to_model_input(img, (3, image_size, image_size)))  # (S, S, 3)
             labels.append(label)
     if not arrays:
         raise DataUnavailableError(
@@ -191,18 +191,6 @@ def load_image_folder(folder: Path, image_size: int = 64, name: str | None = Non
     return ImageData(
         images, torch.tensor(labels, dtype=torch.long), class_names, name or f"folder:{folder}"
     )
-
-
-def _center_square(img, size: int):
-    from PIL import Image
-
-    if img.mode not in ("L", "RGB"):
-        img = img.convert("RGB")
-    w, h = img.size
-    side = min(w, h)
-    left, top = (w - side) // 2, (h - side) // 2
-    img = img.crop((left, top, left + side, top + side))
-    return img.resize((size, size), Image.Resampling.BICUBIC) if side != size else img
 
 
 def synthetic_dataset(

@@ -8,75 +8,169 @@ Each step:
     G <- G - lr_g * grad L_G(D(G(z)))               # D frozen (only G's optimiser steps)
 
 The engine knows nothing about printing or plotting: it reports ``Step``/``Samples``/
-``Checkpointed``/``Finished`` events to a callback (see trainers/events.py).
+``Checkpointed``/``Finished`` events to a callback (see trainers/events.py). The run loop it
+shares with the CycleGAN trainer is trainers/loop.py; its options are ``TrainConfig`` below.
 """
 
 from __future__ import annotations
 
-import copy
-import json
 import math
-import threading
 import time
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel
 
 from trainers import checkpoint as ckpt
-from trainers.data import ImageData, to_uint8_images
-from trainers.device import autocast, resolve_precision
-from trainers.events import Callback, Checkpointed, Finished, Samples, Step
-from trainers.losses import check_loss, d_loss, g_loss, gradient_penalty, realness
-from trainers.registry import ModelSpec, config_from_dict, config_to_dict, get_spec
+from trainers.data import DATASETS, ImageData, to_uint8_images
+from trainers.device import PRECISIONS, autocast, resolve_precision
+from trainers.diffaugment import DiffAugment, parse_policy
+from trainers.events import Step
+from trainers.images import make_grid
+from trainers.loop import (
+    JsonlLogger,
+    SampleSaver,
+    TrainingDiverged,
+    TrainingLoop,
+    truncate_log,
+    write_run_options,
+)
+from trainers.losses import (
+    LOSSES,
+    check_loss,
+    class_loss,
+    d_loss,
+    g_loss,
+    gradient_penalty,
+    realness,
+)
+from trainers.options import option
+from trainers.registry import ModelSpec, config_from_dict, get_spec
 
+# The loop and run-folder helpers live in trainers/loop.py; importable from here as before.
+__all__ = [
+    "GANTrainer",
+    "JsonlLogger",
+    "SampleSaver",
+    "Step",
+    "TrainConfig",
+    "TrainingDiverged",
+    "TrainingLoop",
+    "ema_with_warmup",
+    "image_grid",
+    "truncate_log",
+    "write_run_options",
+]
 
-class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite. The last checkpoint on disk is kept untouched."""
+#: uint8 (B, H, W, C) -> one grid picture (torchvision's make_grid, see trainers/images.py).
+image_grid = make_grid
 
 
 @dataclass
 class TrainConfig:
     """How to train (the model's shape lives in the family's own config).
 
-    Args:
-        model: registry name, e.g. "dcgan".
-        dataset: data set name, e.g. "fashion-mnist" (recorded in the checkpoint).
-        steps: total G updates to reach (a resumed run continues towards it).
-        batch_size: real images per D update.
-        loss: "minimax", "non-saturating", "lsgan", "hinge" or "wgan-gp".
-        d_steps: D updates per G update (Goodfellow's k).
-        lr_g / lr_d: Adam learning rates of G and D (different values = TTUR).
-        beta1 / beta2: Adam betas (0.5, 0.999 as in DCGAN).
-        ema_decay: keep an exponential moving average of G's weights (0 = off, e.g. 0.999).
-        gp_weight: lambda of the WGAN-GP gradient penalty.
-        seed: seeds weights, data order, noise and the fixed sample grid.
-        precision: "auto" (bf16 autocast where fast), "fp32" or "bf16".
-        sample_every / checkpoint_every / log_every: intervals in steps (0 = never).
-        num_samples: images in the fixed-noise grid.
+    Every field but ``model`` is an ``option``: its help text, CLI flag and Train-tab widget are
+    declared here once (see trainers/options.py). ``model`` is the registry name, e.g. "dcgan"
+    (the CLI sub-command, the Train tab's family picker).
     """
 
     model: str = "dcgan"
-    dataset: str = "mnist"
-    steps: int = 1000
-    batch_size: int = 64
-    loss: str = "non-saturating"
-    d_steps: int = 1
-    lr_g: float = 2e-4
-    lr_d: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    ema_decay: float = 0.0
-    gp_weight: float = 10.0
-    seed: int = 0
-    precision: str = "auto"
-    sample_every: int = 500
-    checkpoint_every: int = 1000
-    log_every: int = 10
-    num_samples: int = 64
+    dataset: str = option(
+        "mnist",
+        f"{', '.join(DATASETS)} or folder:PATH (one sub-folder per class)",
+        group="data",
+        ui=False,  # the Train tab offers the data sets it finds
+    )
+    steps: int = option(
+        1000,
+        "total G updates to train to; with --resume, the new target",
+        minimum=1,
+        maximum=10_000_000,
+        step=100,
+    )
+    batch_size: int = option(
+        64, "real images per D update", group="optimisation", minimum=2, maximum=4096, step=1
+    )
+    loss: str = option(
+        "non-saturating",
+        "the GAN objective (non-saturating: G maximises log D(G(z)))",
+        choices=LOSSES,
+        group="optimisation",
+    )
+    d_steps: int = option(
+        1,
+        "D updates per G update (Goodfellow's k)",
+        group="optimisation",
+        minimum=1,
+        maximum=20,
+        step=1,
+        ui_label="k (D steps per G step)",
+    )
+    lr_g: float = option(
+        2e-4,
+        "G's Adam learning rate",
+        group="optimisation",
+        minimum=1e-6,
+        maximum=1.0,
+        ui_label="G learning rate",
+    )
+    lr_d: float = option(
+        2e-4,
+        "D's Adam learning rate (differs from --lr-g: TTUR)",
+        group="optimisation",
+        minimum=1e-6,
+        maximum=1.0,
+        ui_label="D learning rate",
+    )
+    beta1: float = option(
+        0.5, "Adam beta1 (0.5 as in DCGAN)", group="optimisation", minimum=0.0, maximum=0.999
+    )
+    beta2: float = option(0.999, "Adam beta2", group="optimisation", minimum=0.0, maximum=0.9999)
+    ema_decay: float = option(
+        0.0,
+        "EMA decay of G's weights, e.g. 0.999 (0 = off); samples and exports use the average",
+        flag="--ema",
+        group="optimisation",
+        minimum=0.0,
+        maximum=0.9999,
+        ui_label="EMA decay of G (0 = off)",
+    )
+    gp_weight: float = option(
+        10.0, "WGAN-GP penalty weight (lambda)", group="optimisation", minimum=0.0
+    )
+    diffaugment: str = option(  # QUALITY: trainers/diffaugment.py (Zhao et al. 2020)
+        "",
+        "DiffAugment policy applied to real and fake images before every D call, e.g. "
+        "color,translation,cutout (empty = off; for small data sets)",
+        group="optimisation",
+        ui_label="DiffAugment policy",
+    )
+    seed: int = option(0, "seeds weights, data order and noise", minimum=0, step=1)
+    precision: str = option(
+        "auto",
+        "auto = bf16 autocast for conv models on CPUs with AVX-512 BF16 and on CUDA",
+        choices=PRECISIONS,
+        ui=False,
+    )
+    max_seconds: float = option(
+        0.0,
+        "stop and save after S seconds of training; 0 = no limit",
+        minimum=0.0,
+        step=10,
+        ui_label="time budget (s)",
+    )
+    sample_every: int = option(500, "save the fixed-noise grid every N steps (0 = never)", ui=False)
+    checkpoint_every: int = option(
+        500, "write the checkpoint every N steps (0 = only at the end)", ui=False
+    )
+    log_every: int = option(10, "append to log.jsonl every N steps", ui=False)
+    num_samples: int = option(64, "images in the fixed-noise sample grid", ui=False)
 
     def __post_init__(self) -> None:
         check_loss(self.loss)
@@ -84,179 +178,9 @@ class TrainConfig:
             raise ValueError("steps must be >= 0, batch_size >= 1 and d_steps >= 1")
         if not 0.0 <= self.ema_decay < 1.0:
             raise ValueError("ema_decay must be in [0, 1)")
-
-
-def image_grid(images: np.ndarray, nrow: int, padding: int = 2) -> np.ndarray:
-    """uint8 (B, H, W, C) -> one uint8 (rows*(H+p)+p, nrow*(W+p)+p, C) picture."""
-    b, h, w, c = images.shape
-    rows = math.ceil(b / nrow)
-    grid = np.zeros(
-        (rows * (h + padding) + padding, nrow * (w + padding) + padding, c), dtype=np.uint8
-    )
-    for i in range(b):
-        r, col = divmod(i, nrow)
-        top, left = padding + r * (h + padding), padding + col * (w + padding)
-        grid[top : top + h, left : left + w] = images[i]
-    return grid
-
-
-class TrainingLoop:
-    """What every trainer here shares: the run loop and the checkpoint bookkeeping.
-
-    The loop: one ``train_step()``, then every ``sample_every`` steps a ``Samples`` grid and every
-    ``checkpoint_every`` steps a checkpoint; Ctrl-C saves before it stops. A subclass
-    (``GANTrainer`` below, ``CycleGANTrainer`` in trainers/cyclegan.py) provides ``train_step``,
-    ``sample_grid``, ``meta`` and ``players`` (the networks to save under their prefixes), and sets
-    ``config``, ``model_config``, ``out_dir``, ``device``, ``precision``, ``command``, ``opt_g``,
-    ``opt_d``, ``step``, ``batches_drawn`` and ``wall_time_before``.
-    """
-
-    config: Any
-    model_config: Any
-    out_dir: Path | None
-    device: torch.device
-    precision: str
-    command: str
-    opt_g: torch.optim.Optimizer
-    opt_d: torch.optim.Optimizer
-    step: int
-    batches_drawn: int
-    wall_time_before: float
-
-    def train_step(self) -> Step:
-        raise NotImplementedError
-
-    def sample_grid(self) -> np.ndarray:
-        raise NotImplementedError
-
-    def players(self) -> dict[str, nn.Module]:
-        """The networks a checkpoint holds, by weight prefix, e.g. {"G": ..., "D": ...}."""
-        raise NotImplementedError
-
-    def meta(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    @property
-    def epoch(self) -> float:
-        raise NotImplementedError
-
-    # --- the loop -------------------------------------------------------------------------------
-
-    def run(
-        self, callback: Callback | None = None, stop: threading.Event | None = None
-    ) -> Finished:
-        """Train until ``config.steps`` or until ``stop`` is set (checked between steps)."""
-        callback = callback or (lambda event: None)
-        cfg = self.config
-        self._run_started = time.perf_counter()
-        reason = "done"
-        try:
-            while self.step < cfg.steps:
-                if stop is not None and stop.is_set():
-                    reason = "stopped"
-                    break
-                callback(self.train_step())
-                if cfg.sample_every and self.step % cfg.sample_every == 0:
-                    callback(Samples(self.step, self.sample_grid()))
-                if (
-                    self.out_dir is not None
-                    and cfg.checkpoint_every
-                    and self.step % cfg.checkpoint_every == 0
-                ):
-                    callback(Checkpointed(self.step, str(self.save())))
-        except KeyboardInterrupt:  # Ctrl-C: keep what was learned, then stop
-            if self.out_dir is not None and self.step > 0:
-                callback(Checkpointed(self.step, str(self.save())))
-            callback(Finished(self.step, "stopped", "interrupted"))
-            raise
-        except TrainingDiverged as error:
-            callback(Finished(self.step, "error", str(error)))
-            raise
-        if self.out_dir is not None and self.step > 0:
-            callback(Samples(self.step, self.sample_grid()))
-            callback(Checkpointed(self.step, str(self.save())))
-        finished = Finished(self.step, reason)
-        callback(finished)
-        return finished
-
-    # --- checkpoints ----------------------------------------------------------------------------
-
-    def wall_time(self) -> float:
-        """Seconds of training in this run, earlier (resumed) sessions included."""
-        started = getattr(self, "_run_started", None)
-        return self.wall_time_before + (time.perf_counter() - started if started else 0.0)
-
-    def common_meta(
-        self,
-        model: str,
-        dataset: str,
-        image_shape: list[int],
-        class_names: list[str],
-        latent_dim: int | None,
-    ) -> dict[str, Any]:
-        """The meta.json fields every checkpoint has: enough to rebuild, describe and resume it."""
-        return {
-            "model": model,
-            "config": config_to_dict(self.model_config),
-            "train_config": asdict(self.config),
-            "dataset": dataset,
-            "image_shape": list(image_shape),
-            "normalisation": "pixels in [-1, 1]: x / 127.5 - 1; G ends in tanh",
-            "class_names": list(class_names),
-            "latent_dim": latent_dim,
-            "step": self.step,
-            "epoch": round(self.epoch, 4),
-            "batches_drawn": self.batches_drawn,
-            "seed": self.config.seed,
-            "device": str(self.device),
-            "precision": self.precision,
-            "wall_time_s": round(self.wall_time(), 2),
-            "versions": ckpt.library_versions(),
-            "command": self.command,
-            "metrics": {},
-            "optimizer_param_groups": {},
-        }
-
-    def save(self, directory: str | Path | None = None) -> Path:
-        """Write the checkpoint (weights, optimisers, RNG, step) to ``out_dir/checkpoint``."""
-        directory = Path(directory) if directory is not None else self.out_dir / "checkpoint"
-        weights = self.weights()
-        state_g, groups_g = ckpt.flatten_optimizer(self.opt_g, "opt_g")
-        state_d, groups_d = ckpt.flatten_optimizer(self.opt_d, "opt_d")
-        meta = self.meta()
-        meta["optimizer_param_groups"] = {"opt_g": groups_g, "opt_d": groups_d}
-        return ckpt.save_checkpoint(
-            directory, meta, weights, state_g | state_d | self.extra_state()
-        )
-
-    def weights(self) -> dict[str, torch.Tensor]:
-        """Every player's state dict under its prefix: {"G.net.0.weight": ..., "D....": ...}."""
-        return {
-            f"{prefix}.{key}": value
-            for prefix, module in self.players().items()
-            for key, value in module.state_dict().items()
-        }
-
-    def extra_state(self) -> dict[str, torch.Tensor]:
-        """Further tensors to resume from (RNG states, image pools); stored beside the optimisers."""
-        return {}
-
-    def restore(
-        self,
-        meta: dict[str, Any],
-        weights: dict[str, torch.Tensor],
-        train_state: dict[str, torch.Tensor],
-        source: Path,
-    ) -> None:
-        """Load the players' weights, both optimisers, the step and the data position."""
-        for prefix, module in self.players().items():
-            ckpt.load_into(module, weights, prefix, source)
-        groups = meta["optimizer_param_groups"]
-        ckpt.unflatten_optimizer(self.opt_g, "opt_g", train_state, groups["opt_g"])
-        ckpt.unflatten_optimizer(self.opt_d, "opt_d", train_state, groups["opt_d"])
-        self.step = int(meta["step"])
-        self.batches_drawn = int(meta["batches_drawn"])
-        self.wall_time_before = float(meta.get("wall_time_s", 0.0))
+        if self.max_seconds < 0:
+            raise ValueError("max_seconds must be >= 0 (0 = no time limit)")
+        parse_policy(self.diffaugment)  # ValueError for an unknown kind
 
 
 class GANTrainer(TrainingLoop):
@@ -302,10 +226,27 @@ class GANTrainer(TrainingLoop):
         self.precision = resolve_precision(
             config.precision, self.device, convolutional=self.channels_last
         )
-        self.generator_ema = copy.deepcopy(self.generator).eval() if config.ema_decay > 0 else None
+        # EMA of G's weights: torch's AveragedModel with the warm-up decay below. The averaged
+        # copy is ``generator_ema`` (AveragedModel.module), saved as "G_ema.*".
+        self.ema: AveragedModel | None = None
+        self.generator_ema: nn.Module | None = None
+        if config.ema_decay > 0:
+            self.ema = AveragedModel(
+                self.generator, multi_avg_fn=ema_with_warmup(config.ema_decay), use_buffers=False
+            )
+            self.ema.update_parameters(self.generator)  # the first call copies G: n_averaged = 1
+            self.generator_ema = self.ema.module.eval()
         betas = (config.beta1, config.beta2)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=betas)
+        # QUALITY: DiffAugment before every D call (identity when the policy is empty), and
+        # the AC-GAN class-loss weight (0 unless the cGAN's conditioning is "acgan").
+        self.augment = DiffAugment(config.diffaugment)
+        self.class_weight = (
+            float(model_config.acgan_weight)
+            if getattr(model_config, "conditioning", None) == "acgan"
+            else 0.0
+        )
 
         self.step = 0  # G updates done
         self.batches_drawn = 0  # real batches consumed (sets the data order, so resume is exact)
@@ -368,11 +309,18 @@ class GANTrainer(TrainingLoop):
         with autocast(self.device, self.precision):
             with torch.no_grad():
                 fake = self.generator(z, fake_labels)  # (B, C, H, W); no graph into G
-            real_logits = self.discriminator(
+            # QUALITY: D sees DiffAugment'ed real and fake images (no-op when off); an AC-GAN
+            # also classifies both (Odena et al. 2017)
+            real, fake = self.augment(real, self.rng), self.augment(fake, self.rng)
+            real_logits, real_classes = self._discriminate(
                 real, labels if self.spec.conditional else None
-            ).float()
-            fake_logits = self.discriminator(fake, fake_labels).float()
+            )
+            fake_logits, fake_classes = self._discriminate(fake, fake_labels)
             loss = d_loss(cfg.loss, real_logits, fake_logits)
+            if self.class_weight:
+                loss = loss + self.class_weight * (
+                    class_loss(real_classes, labels) + class_loss(fake_classes, fake_labels)
+                )
         if cfg.loss == "wgan-gp":
             loss = loss + cfg.gp_weight * gradient_penalty(
                 self.discriminator, real, fake.float(), fake_labels, generator=self.rng
@@ -386,6 +334,15 @@ class GANTrainer(TrainingLoop):
             "d_fake": realness(cfg.loss, fake_logits),
         }
 
+    def _discriminate(
+        self, x: torch.Tensor, labels: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """QUALITY: D's logits (B,) in float32 and, for an AC-GAN, its class logits (B, K)."""
+        if self.class_weight:
+            logits, class_logits = self.discriminator(x, labels, return_classes=True)
+            return logits.float(), class_logits
+        return self.discriminator(x, labels).float(), None
+
     def g_step(self) -> dict[str, float]:
         """One G update: make fakes, ask D, move G so D calls them real (D is not updated)."""
         z, labels = self._noise(self.config.batch_size)
@@ -395,28 +352,20 @@ class GANTrainer(TrainingLoop):
         try:
             with autocast(self.device, self.precision):
                 fake = self.generator(z, labels)
-                fake_logits = self.discriminator(fake, labels).float()
+                # QUALITY: the same DiffAugment as in D's step; AC-GAN: G also wants its fakes
+                # classified as the labels it was asked for
+                fake_logits, fake_classes = self._discriminate(self.augment(fake, self.rng), labels)
                 loss = g_loss(self.config.loss, fake_logits)
+                if self.class_weight:
+                    loss = loss + self.class_weight * class_loss(fake_classes, labels)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
             self.opt_g.step()
         finally:
             self.discriminator.requires_grad_(True)
-        if self.generator_ema is not None:
-            self._update_ema()
+        if self.ema is not None:
+            self.ema.update_parameters(self.generator)  # buffers (BatchNorm stats) are copied
         return {"g": loss.item(), "d_fake_after": realness(self.config.loss, fake_logits)}
-
-    @torch.no_grad()
-    def _update_ema(self) -> None:
-        # Warm-up (as TF's ExponentialMovingAverage with num_updates): early on the average
-        # follows G closely instead of staying stuck near the random initial weights.
-        decay = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
-        for p_ema, p in zip(
-            self.generator_ema.parameters(), self.generator.parameters(), strict=True
-        ):
-            p_ema.lerp_(p, 1.0 - decay)
-        for b_ema, b in zip(self.generator_ema.buffers(), self.generator.buffers(), strict=True):
-            b_ema.copy_(b)
 
     def train_step(self) -> Step:
         """k D updates then one G update; returns the Step event."""
@@ -486,10 +435,12 @@ class GANTrainer(TrainingLoop):
         device: torch.device | str = "cpu",
         steps: int | None = None,
         command: str = "",
+        overrides: dict[str, Any] | None = None,
     ) -> GANTrainer:
         """Rebuild a trainer from ``out_dir/checkpoint``: weights, optimisers, RNG, step, data position.
 
-        ``steps`` raises (or keeps) the target; the JSONL log is cut back to the checkpoint's step
+        ``steps`` raises (or keeps) the target; ``overrides`` changes other TrainConfig fields
+        (e.g. ``max_seconds``, the intervals). The JSONL log is cut back to the checkpoint's step
         so the resumed run continues it with no gap and no duplicate.
         """
         out_dir = Path(out_dir)
@@ -497,9 +448,11 @@ class GANTrainer(TrainingLoop):
         spec = get_spec(meta["model"])
         model_config = config_from_dict(spec, meta["config"])
         known = {f.name for f in fields(TrainConfig)}
-        train_config = TrainConfig(**{k: v for k, v in meta["train_config"].items() if k in known})
+        values = {k: v for k, v in meta["train_config"].items() if k in known}
+        values |= overrides or {}
         if steps is not None:
-            train_config.steps = steps
+            values["steps"] = steps
+        train_config = TrainConfig(**values)
         trainer = cls(
             spec,
             model_config,
@@ -511,70 +464,24 @@ class GANTrainer(TrainingLoop):
         )
         trainer.restore(meta, weights, train_state, out_dir / "checkpoint")
         trainer.rng.set_state(train_state["rng/noise"])
+        if trainer.ema is not None:  # one average per G update, plus the initial copy
+            trainer.ema.n_averaged.fill_(trainer.step + 1)
         truncate_log(out_dir / "log.jsonl", trainer.step)
         return trainer
 
 
-def write_run_options(
-    out_dir: str | Path, command: str, train_config: Any, model_config: Any
-) -> None:
-    """Save ``options.json`` (the command and both configs) beside a new run, as junyanz/CycleGAN does."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    options = {
-        "command": command,
-        "train_config": asdict(train_config),
-        "model_config": asdict(model_config),
-    }
-    (out_dir / "options.json").write_text(json.dumps(options, indent=2) + "\n")
+def ema_with_warmup(decay: float) -> Callable[[list, list, torch.Tensor], None]:
+    """An AveragedModel ``multi_avg_fn``: p_ema <- d * p_ema + (1 - d) * p with the warm-up
+    d = min(decay, (1 + t) / (10 + t)), t = G updates before this one (as TF's
+    ExponentialMovingAverage with num_updates): early on the average follows G closely instead
+    of staying near the random initial weights. torch's ``get_ema_multi_avg_fn`` has no warm-up.
+    """
 
+    @torch.no_grad()
+    def update(ema_params: list, params: list, num_averaged: torch.Tensor) -> None:
+        t = int(num_averaged) - 1  # AveragedModel counts the initial copy as one average
+        d = min(decay, (1 + t) / (10 + t))
+        for p_ema, p in zip(ema_params, params, strict=True):
+            p_ema.lerp_(p, 1.0 - d)
 
-def truncate_log(path: Path, last_step: int) -> None:
-    """Drop log lines written after the checkpoint (the run died before saving them)."""
-    if not path.exists():
-        return
-    kept = []
-    for line in path.read_text().splitlines():
-        try:
-            if json.loads(line).get("step", 0) <= last_step:
-                kept.append(line)
-        except json.JSONDecodeError:
-            break  # a half-written last line from a killed process
-    path.write_text("".join(line + "\n" for line in kept))
-
-
-class JsonlLogger:
-    """A callback that appends every ``every``-th Step as one JSON line."""
-
-    def __init__(self, path: str | Path, every: int = 10) -> None:
-        self.path, self.every = Path(path), max(1, every)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-
-    def __call__(self, event: Any) -> None:
-        if isinstance(event, Step) and event.step % self.every == 0:
-            record = {
-                "step": event.step,
-                "epoch": round(event.epoch, 4),
-                **event.losses,
-                "d_real": event.d_real,
-                "d_fake": event.d_fake,
-                "images_per_s": round(event.images_per_s, 1),
-                "wall_time": round(event.wall_time, 2),
-            }
-            with self.path.open("a") as handle:
-                handle.write(json.dumps(record) + "\n")
-
-
-class SampleSaver:
-    """A callback that writes each Samples grid to ``folder/step_000500.png``."""
-
-    def __init__(self, folder: str | Path) -> None:
-        self.folder = Path(folder)
-
-    def __call__(self, event: Any) -> None:
-        if isinstance(event, Samples):
-            from PIL import Image
-
-            self.folder.mkdir(parents=True, exist_ok=True)
-            image = event.image[..., 0] if event.image.shape[-1] == 1 else event.image
-            Image.fromarray(image).save(self.folder / f"step_{event.step:06d}.png")
+    return update

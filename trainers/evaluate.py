@@ -28,16 +28,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainers.checkpoint import (
-    CheckpointError,
-    load_checkpoint,
-    read_helper_model,
-    save_helper_model,
-)
+from trainers.checkpoint import read_helper_model, save_helper_model
 from trainers.data import ImageData, load_dataset
+from trainers.paths import classifier_dir
+from trainers.pipeline import GANPipeline, uint8_to_model_input
 
 CLASSIFIER_KIND = "gan-explorer-classifier"
-DEFAULT_CLASSIFIER_DIR = Path(__file__).resolve().parents[1] / "pretrained" / "classifiers"
 
 
 @dataclass
@@ -104,7 +100,8 @@ def load_classifier(directory: str | Path) -> tuple[ReferenceClassifier, dict[st
 
 
 def classifier_dir_for(dataset: str) -> Path:
-    return DEFAULT_CLASSIFIER_DIR / dataset
+    """``<pretrained>/classifiers/<dataset>`` (see :mod:`trainers.paths`)."""
+    return classifier_dir(dataset)
 
 
 def train_classifier(
@@ -162,11 +159,6 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * covmean))
 
 
-def uint8_to_model_input(images: np.ndarray) -> torch.Tensor:
-    """uint8 (N, H, W, C) -> float (N, C, H, W) in [-1, 1], the models' normalisation."""
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float().div(127.5).sub(1)
-
-
 @functools.cache
 def real_features(
     dataset: str, data_dir: str, classifier_dir: str, n: int, seed: int, image_size: int
@@ -192,32 +184,29 @@ def evaluate_checkpoint(
     classifier_dir: str | Path | None = None,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """All quality figures of one checkpoint (see the module docstring)."""
-    from trainers.cli import sample_images
+    """All quality figures of one checkpoint (see the module docstring).
 
-    loaded = load_checkpoint(checkpoint)
-    if not hasattr(loaded.config, "latent_dim"):
-        raise CheckpointError(
-            f"{loaded.path} is a {loaded.spec.name} checkpoint; evaluate it with "
-            "`gan-train evaluate-cyclegan`"
-        )
-    dataset = loaded.meta["dataset"]
+    The ``n`` samples are ``GANPipeline.from_pretrained(checkpoint)(n, seed)``: the images
+    ``gan-train sample CKPT --n N --seed S`` writes (a cGAN cycles through its classes).
+    """
+    pipe = GANPipeline.from_pretrained(checkpoint)
+    dataset = pipe.meta["dataset"]
     classifier_path = Path(classifier_dir or classifier_dir_for(dataset))
     classifier, cmeta = load_classifier(classifier_path)
     f_test, f_train = real_features(
-        dataset, str(data_dir), str(classifier_path), n, seed, loaded.image_shape[1]
+        dataset, str(data_dir), str(classifier_path), n, seed, pipe.image_shape[1]
     )
     start = time.perf_counter()
-    images, asked = sample_images(loaded, n, seed=seed)
+    samples = pipe(n=n, seed=seed, with_scores=False)
     sample_seconds = time.perf_counter() - start
-    fake = uint8_to_model_input(images)
+    fake = uint8_to_model_input(samples.images)
     f_fake = _batched(classifier.features, fake).numpy().astype(np.float64)
     predicted = _batched(classifier, fake).argmax(1).numpy()
     k = classifier.config.num_classes
     shares = np.bincount(predicted, minlength=k) / len(predicted)
     result: dict[str, Any] = {
-        "checkpoint": str(loaded.path),
-        "model": loaded.spec.name,
+        "checkpoint": str(pipe.path),
+        "model": pipe.spec.name,
         "dataset": dataset,
         "samples": n,
         "classifier_test_accuracy": cmeta.get("test_accuracy"),
@@ -229,7 +218,8 @@ def evaluate_checkpoint(
         "sampling_images_per_s": round(n / sample_seconds, 1),
         "inception_fid": _inception_fid_note(),
     }
-    if asked is not None:
+    if samples.labels is not None:
+        asked = samples.labels.numpy()
         result["label_accuracy"] = round(float((predicted == asked).mean()), 4)
     return result
 
@@ -289,15 +279,16 @@ def write_sample_grid(checkpoint: str | Path, out: Path, n: int = 100, seed: int
     """A 10x10 grid of the model's own samples (cGAN: one row per class)."""
     from PIL import Image
 
-    from trainers.cli import sample_images
     from trainers.engine import image_grid
 
-    loaded = load_checkpoint(checkpoint)
-    if loaded.conditional:
-        k = len(loaded.class_names)
-        images = np.concatenate([sample_images(loaded, 10, seed + c, label=c)[0] for c in range(k)])
+    pipe = GANPipeline.from_pretrained(checkpoint)
+    if pipe.conditional:
+        rows = [
+            pipe(10, seed + c, labels=c, with_scores=False).images for c in range(pipe.num_classes)
+        ]
+        images = np.concatenate(rows)
     else:
-        images, _ = sample_images(loaded, n, seed)
+        images = pipe(n, seed, with_scores=False).images
     grid = image_grid(images, nrow=10)
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).resize(

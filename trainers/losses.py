@@ -97,3 +97,30 @@ def realness(name: str, logits: torch.Tensor) -> float:
     if name in ("minimax", "non-saturating"):
         return torch.sigmoid(logits.float()).mean().item()
     return logits.float().mean().item()
+
+
+def g_loss_report(logits: torch.Tensor) -> dict[str, dict[str, float]]:
+    """Both log-loss G objectives of :func:`g_loss` on these fakes' logits (B,), and how hard
+    each pushes.
+
+    For "minimax" and "non-saturating": ``loss`` (the batch mean) and ``grad``: the mean
+    |dℓ/dlogit| per sample, found by autograd through the very same ``g_loss`` code. When D
+    rejects the fakes (small D(G(z))) the minimax gradient is near 0 (it saturates) while the
+    non-saturating one is near 1: that is why GANs train G with the non-saturating loss.
+    """
+    report: dict[str, dict[str, float]] = {}
+    values = logits.detach().float().flatten().cpu()
+    for name in ("minimax", "non-saturating"):
+        leaf = values.clone().requires_grad_(True)  # (B,) a fresh leaf for autograd
+        loss = g_loss(name, leaf)
+        (grad,) = torch.autograd.grad(loss, leaf)
+        report[name] = {"loss": loss.item(), "grad": (grad.abs() * len(values)).mean().item()}
+    return report
+
+
+def class_loss(class_logits: torch.Tensor | None, labels: torch.Tensor | None) -> torch.Tensor:
+    """AC-GAN's auxiliary loss (Odena et al. 2017): cross-entropy of D's class head (B, K)
+    against the labels (B,), in float32. 0 when there is no class head (other conditionings)."""
+    if class_logits is None or labels is None:
+        return torch.zeros(())
+    return F.cross_entropy(class_logits.float(), labels)

@@ -1,7 +1,11 @@
-"""The one lookup from a model name to its classes.
+"""The registry: everything generic code knows about a model family comes from here.
 
-The CLI, the checkpoint loader and the explorer all go through ``get_spec(name)``, so adding
-a family means adding one entry here (the junyanz/CycleGAN pattern).
+The CLI (one sub-command per family), the checkpoint loader and the explorer's lists all read
+these entries, so adding a family is one model file plus one ``register(ModelSpec(...))`` (the
+junyanz/CycleGAN pattern). ``families(...)`` lists them in display order:
+
+    >>> [spec.name for spec in families(live_trainable=True)]
+    ['dcgan', 'cgan', 'mlp-gan']
 """
 
 from __future__ import annotations
@@ -23,19 +27,29 @@ from trainers.models.cyclegan import (
 from trainers.models.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator, dcgan_config_for
 from trainers.models.mlp_gan import MLPDiscriminator, MLPGANConfig, MLPGenerator
 
+#: The trainers a family can name: the GAN engine (trainers/engine.py) or the CycleGAN trainer.
+TRAINERS: tuple[str, ...] = ("gan", "cyclegan")
+
 
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything generic code needs to know about one family.
 
     Args:
-        name: the CLI / checkpoint name, e.g. "dcgan".
-        config_cls: the family's ``@dataclass`` config.
+        name: the checkpoint name (meta.json "model"), e.g. "dcgan".
+        config_cls: the family's ``@dataclass`` config (its ``option`` fields are the user's).
         generator_cls / discriminator_cls: ``nn.Module`` classes built from a config.
         conditional: True when G and D take class labels.
-        default_config: builds the default config for an image shape and class count.
+        default_config: builds the default config for an image shape (and overrides).
         presets: named config overrides, e.g. ``{"classroom": {...}}``.
         description: one line for ``--help`` and the explorer.
+        display_name: the name people read, e.g. "DCGAN" (default: ``name``).
+        order: position in every list (CLI help, dropdowns); smaller first.
+        trainer: which trainer runs it: "gan" (the GAN engine) or "cyclegan".
+        live_trainable: can train in the explorer's Train tab (default: the GAN engine's).
+        cli_command: its ``gan-train`` sub-command (default: ``name``).
+        samples_from_noise: G maps a latent z to an image (default: the config has
+            ``latent_dim``); False for image-to-image families such as CycleGAN.
     """
 
     name: str
@@ -46,6 +60,24 @@ class ModelSpec:
     default_config: Callable[..., Any]
     presets: dict[str, dict[str, Any]] = field(default_factory=dict)
     description: str = ""
+    display_name: str = ""
+    order: int = 100
+    trainer: str = "gan"
+    live_trainable: bool | None = None
+    cli_command: str = ""
+    samples_from_noise: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.trainer not in TRAINERS:
+            raise ValueError(f"{self.name}: unknown trainer {self.trainer!r}; one of {TRAINERS}")
+        fill = object.__setattr__  # frozen: fill the derived defaults once
+        fill(self, "display_name", self.display_name or self.name)
+        fill(self, "cli_command", self.cli_command or self.name)
+        if self.live_trainable is None:
+            fill(self, "live_trainable", self.trainer == "gan")
+        if self.samples_from_noise is None:
+            names = {f.name for f in dataclasses.fields(self.config_cls)}
+            fill(self, "samples_from_noise", "latent_dim" in names)
 
     def make_config(
         self,
@@ -80,51 +112,99 @@ def _cgan_default(image_shape: tuple[int, int, int], **overrides: Any) -> CGANCo
     return CGANConfig(image_shape=image_shape, **overrides)
 
 
-MODELS: dict[str, ModelSpec] = {
-    spec.name: spec
-    for spec in [
-        ModelSpec(
-            name="mlp-gan",
-            config_cls=MLPGANConfig,
-            generator_cls=MLPGenerator,
-            discriminator_cls=MLPDiscriminator,
-            conditional=False,
-            default_config=_mlp_default,
-            presets={"classroom": {"g_hidden": (128,), "d_hidden": (128,), "batchnorm": False}},
-            description="MLP-GAN (Goodfellow et al. 2014): fully connected G and D",
+#: Every registered family by name (``register`` / ``unregister`` change it).
+MODELS: dict[str, ModelSpec] = {}
+
+
+def register(spec: ModelSpec, replace: bool = False) -> ModelSpec:
+    """Add a family (at import or at run time); ``replace`` allows re-registering a name."""
+    if not replace:
+        if spec.name in MODELS:
+            raise ValueError(f"a model family named {spec.name!r} is already registered")
+        taken = {s.cli_command for s in MODELS.values()}
+        if spec.cli_command in taken:
+            raise ValueError(f"the sub-command {spec.cli_command!r} is already taken")
+    MODELS[spec.name] = spec
+    return spec
+
+
+def unregister(name: str) -> ModelSpec:
+    """Remove a family; returns its spec."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; known models: {', '.join(MODELS)}")
+    return MODELS.pop(name)
+
+
+def families(
+    live_trainable: bool | None = None,
+    samples_from_noise: bool | None = None,
+    trainer: str | None = None,
+) -> list[ModelSpec]:
+    """The registered families sorted by ``order`` (then name); None means "any"."""
+    return sorted(
+        (
+            spec
+            for spec in MODELS.values()
+            if (live_trainable is None or spec.live_trainable == live_trainable)
+            and (samples_from_noise is None or spec.samples_from_noise == samples_from_noise)
+            and (trainer is None or spec.trainer == trainer)
         ),
-        ModelSpec(
-            name="dcgan",
-            config_cls=DCGANConfig,
-            generator_cls=DCGANGenerator,
-            discriminator_cls=DCGANDiscriminator,
-            conditional=False,
-            default_config=dcgan_config_for,
-            presets={"resize-conv": {"upsample": "resize-conv"}},
-            description="DCGAN (Radford et al. 2015): transposed-conv G, strided-conv D",
-        ),
-        ModelSpec(
-            name="cgan",
-            config_cls=CGANConfig,
-            generator_cls=CGANGenerator,
-            discriminator_cls=CGANDiscriminator,
-            conditional=True,
-            default_config=_cgan_default,
-            presets={"resize-conv": {"upsample": "resize-conv"}},
-            description="Conditional GAN (Mirza & Osindero 2014): G and D see the class label",
-        ),
-        ModelSpec(
-            name="cyclegan",
-            config_cls=CycleGANConfig,
-            generator_cls=CycleGANGenerators,  # .a2b and .b2a: weights "G.a2b.*", "G.b2a.*"
-            discriminator_cls=CycleGANDiscriminators,  # .a and .b: weights "D.a.*", "D.b.*"
-            conditional=False,
-            default_config=cyclegan_config_for,
-            presets={"resize-conv": {"upsample": "resize-conv"}},
-            description="CycleGAN (Zhu et al. 2017): unpaired image-to-image translation, no latent z",
-        ),
-    ]
-}
+        key=lambda spec: (spec.order, spec.name),
+    )
+
+
+for _spec in (  # registration order = MODELS order; lists sort by `order`
+    ModelSpec(
+        name="mlp-gan",
+        display_name="MLP-GAN",
+        order=30,
+        config_cls=MLPGANConfig,
+        generator_cls=MLPGenerator,
+        discriminator_cls=MLPDiscriminator,
+        conditional=False,
+        default_config=_mlp_default,
+        presets={"classroom": {"g_hidden": (128,), "d_hidden": (128,), "batchnorm": False}},
+        description="MLP-GAN (Goodfellow et al. 2014): fully connected G and D",
+    ),
+    ModelSpec(
+        name="dcgan",
+        display_name="DCGAN",
+        order=10,
+        config_cls=DCGANConfig,
+        generator_cls=DCGANGenerator,
+        discriminator_cls=DCGANDiscriminator,
+        conditional=False,
+        default_config=dcgan_config_for,
+        presets={"resize-conv": {"upsample": "resize-conv"}},
+        description="DCGAN (Radford et al. 2015): transposed-conv G, strided-conv D",
+    ),
+    ModelSpec(
+        name="cgan",
+        display_name="cGAN",
+        order=20,
+        config_cls=CGANConfig,
+        generator_cls=CGANGenerator,
+        discriminator_cls=CGANDiscriminator,
+        conditional=True,
+        default_config=_cgan_default,
+        presets={"resize-conv": {"upsample": "resize-conv"}},
+        description="Conditional GAN (Mirza & Osindero 2014): G and D see the class label",
+    ),
+    ModelSpec(
+        name="cyclegan",
+        display_name="CycleGAN",
+        order=40,
+        config_cls=CycleGANConfig,
+        generator_cls=CycleGANGenerators,  # .a2b and .b2a: weights "G.a2b.*", "G.b2a.*"
+        discriminator_cls=CycleGANDiscriminators,  # .a and .b: weights "D.a.*", "D.b.*"
+        conditional=False,
+        default_config=cyclegan_config_for,
+        presets={"resize-conv": {"upsample": "resize-conv"}},
+        description="CycleGAN (Zhu et al. 2017): unpaired image-to-image translation, no latent z",
+        trainer="cyclegan",
+    ),
+):
+    register(_spec)
 
 
 def get_spec(name: str) -> ModelSpec:

@@ -2,7 +2,8 @@
 
 Two pictures: *one z, every class* (each row keeps its latent, each column changes only the
 label) and *one class, many z*. This tab has its own dropdown listing only the conditional
-checkpoints. Handlers are plain functions over :mod:`explorer.latents`.
+checkpoints. Handlers are plain functions over the checkpoint's pipeline
+(:mod:`trainers.latent_space`); :mod:`explorer.latents` draws the pictures.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import numpy as np
 
 from explorer import latents
 from explorer.tabs.generate import LABEL_MARGIN, class_names, fill_on_first_open
+from trainers import latent_space
 from trainers.checkpoint import CheckpointError
 
 if TYPE_CHECKING:
-    from explorer.app import ExplorerContext
+    from explorer.context import ExplorerContext
 
 TEACHING_MD = """
 **Conditional GAN** (Mirza & Osindero 2014). Both players get the class label y: G makes
@@ -53,10 +55,10 @@ def on_classes(
         if not names:
             raise ValueError(f"{checkpoint} is not a conditional GAN: it has no classes")
         index = names.index(class_name) if class_name in names else 0
-        every, ncol = latents.one_z_every_class(
+        every, ncol = latent_space.one_z_every_class(
             ckpt, int(seed or 0), int(rows or 1), float(truncation)
         )
-        one = latents.one_class_grid(
+        one = latent_space.one_class_grid(
             ckpt, index, int(seed or 0), int(side or 1) ** 2, float(truncation)
         )
     except (CheckpointError, ValueError) as error:

@@ -6,7 +6,7 @@ Call :func:`build_tab` inside an open ``gr.Blocks`` / ``gr.Tab`` context::
         with gr.Tab("Transposed convolution"):
             build_tab()
 
-All maths lives in ``explorer/convlab.py``; the handlers below only unpack its results into
+All maths lives in ``explorer/convlab/``; the handlers below only unpack its results into
 widget updates, so they can be tested as plain functions. Per-user values (how many steps
 there are, whether the animation plays) live in ``gr.State``, never in module globals.
 """
@@ -17,7 +17,7 @@ from typing import Any
 
 import gradio as gr
 
-from explorer import convlab
+from explorer import charts, convlab
 
 INTRO_MD = """
 ### Transposed convolution, opened up
@@ -63,7 +63,7 @@ the image with `ConvTranspose2d(k=3, s=2)`, the other with nearest upsampling + 
 The checkerboard shows up at initialisation already: it comes from the layer's shape, not
 from training. The high-pass view (image − blurred image, red +, blue −) and the spectrum
 (log |FFT|, zero frequency in the centre) make it easy to see; a periodic artefact shows as
-bright dots on a regular grid of frequencies.
+bright dots on the circled lattice of frequencies (hover a dot for its frequency).
 """
 
 _ERROR_PREFIX = "⚠️ **PyTorch would refuse these parameters:** "
@@ -188,29 +188,38 @@ def on_tick(step: float, n_steps: int) -> tuple[int, Any, bool, Any]:
     return nxt, gr.Timer(active=True), True, gr.Button(value="⏸ pause")
 
 
-def on_checkerboard(k: float, s: float, size: float) -> tuple[Any, Any, str]:
-    """Returns (ConvTranspose count image, resize-conv image, explanation)."""
+def taps_chart(demo: convlab.CheckerboardDemo) -> Any:
+    """The two tap-count maps of a checkerboard demo as one interactive chart."""
+    return charts.taps_figure(
+        {
+            "ConvTranspose (interior)": demo.convt_interior.numpy(),
+            "nearest upsample + conv": demo.resize_counts.numpy(),
+        }
+    )
+
+
+def on_checkerboard(k: float, s: float, size: float) -> tuple[Any, str]:
+    """Returns (the tap-count chart, explanation)."""
     try:
         demo = convlab.checkerboard_demo(k, s, size)
     except ValueError as err:
-        return None, None, _ERROR_PREFIX + str(err)
-    return demo.convt_image, demo.resize_image, demo.explanation
+        return gr.skip(), _ERROR_PREFIX + str(err)
+    return taps_chart(demo), demo.explanation
 
 
 def on_model(seed: float | None) -> tuple[Any, ...]:
-    """Returns 6 images (ConvTranspose: image, high-pass, spectrum; resize-conv: same)
-    and the two summaries."""
+    """Returns 4 images (ConvTranspose: image, high-pass; resize-conv: the same), the chart of
+    both spectra and the two summaries."""
     convt, resize = convlab.model_checkerboard_demo(int(seed or 0))
     text = f"**ConvTranspose generator:** {convt.summary}  \n**Resize-conv generator:** {resize.summary}"
-    return (
-        convt.image,
-        convt.high_pass,
-        convt.spectrum,
-        resize.image,
-        resize.high_pass,
-        resize.spectrum,
-        text,
+    spectra = charts.spectrum_figure(
+        {
+            "ConvTranspose: spectrum": convt.spectrum_values,
+            "resize-conv: spectrum": resize.spectrum_values,
+        },
+        period=convt.period,
     )
+    return convt.image, convt.high_pass, resize.image, resize.high_pass, spectra, text
 
 
 # --------------------------------------------------------------------------------------
@@ -273,37 +282,26 @@ def build_tab() -> None:
         cb_k = gr.Slider(1, 6, value=3, step=1, precision=0, label="kernel size k")
         cb_s = gr.Slider(1, 4, value=2, step=1, precision=0, label="stride s")
         cb_size = gr.Slider(6, 16, value=8, step=1, precision=0, label="input size")
-    with gr.Row():
-        cb_convt = gr.Image(
-            cb.convt_image,
-            label="ConvTranspose: taps per output pixel (interior; grey = average)",
-            format="png",
-            interactive=False,
-        )
-        cb_resize = gr.Image(
-            cb.resize_image,
-            label="nearest upsample + conv: taps per output pixel (grey = average)",
-            format="png",
-            interactive=False,
-        )
+    cb_taps = gr.Plot(
+        taps_chart(cb),
+        label="taps per output pixel (grey = average; hover for the count)",
+        elem_id="convlab-taps",
+    )
     cb_text = gr.Markdown(cb.explanation)
 
     gr.Markdown(MODEL_MD)
     model_seed = gr.Number(
         0, precision=0, label="seed (weights and latent): change it for new generators"
     )
-    names = ["image", "high-pass", "spectrum"]
+    names = ["ConvTranspose: image", "ConvTranspose: high-pass"]
+    names += ["resize-conv: image", "resize-conv: high-pass"]
     with gr.Row():
-        convt_imgs = [
-            gr.Image(v, label=f"ConvTranspose: {n}", format="png", interactive=False)
-            for v, n in zip(model[:3], names, strict=True)
+        model_imgs = [
+            gr.Image(v, label=n, format="png", interactive=False)
+            for v, n in zip(model[:4], names, strict=True)
         ]
-    with gr.Row():
-        resize_imgs = [
-            gr.Image(v, label=f"resize-conv: {n}", format="png", interactive=False)
-            for v, n in zip(model[3:6], names, strict=True)
-        ]
-    model_text = gr.Markdown(model[6])
+    spectra = gr.Plot(model[4], label="spectra (log |FFT|)", elem_id="convlab-spectra")
+    model_text = gr.Markdown(model[5])
 
     # ---- wiring ----------------------------------------------------------------------
     params = [size, k, s, p, op, input_kind, kernel_kind, seed]
@@ -352,7 +350,7 @@ def build_tab() -> None:
         triggers=[cb_k.change, cb_s.change, cb_size.change],
         fn=on_checkerboard,
         inputs=[cb_k, cb_s, cb_size],
-        outputs=[cb_convt, cb_resize, cb_text],
+        outputs=[cb_taps, cb_text],
         api_name="convlab_checkerboard",
         trigger_mode="always_last",
         show_progress="hidden",
@@ -361,6 +359,6 @@ def build_tab() -> None:
         triggers=[model_seed.change],
         fn=on_model,
         inputs=model_seed,
-        outputs=[*convt_imgs, *resize_imgs, model_text],
+        outputs=[*model_imgs, spectra, model_text],
         api_name="convlab_model",
     )

@@ -1,7 +1,9 @@
 """The "Generate" tab: seeds, truncation and latent sliders -> a grid of samples with D's verdict.
 
-Handlers are plain functions over :mod:`explorer.latents` (testable without a browser); the
-checkpoint is chosen with the app-wide dropdown (``ctx.checkpoint``). The main event is the
+Handlers are plain functions over the checkpoint's :class:`trainers.pipeline.GANPipeline`
+(testable without a browser; the grid shows exactly ``gan-train sample``'s images for the
+same seed, n, class and ψ); the checkpoint is chosen with the app-wide dropdown
+(``ctx.checkpoint``). The main event is the
 ``/generate`` API endpoint::
 
     from gradio_client import Client
@@ -11,6 +13,7 @@ checkpoint is chosen with the app-wide dropdown (``ctx.checkpoint``). The main e
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +21,13 @@ import gradio as gr
 import numpy as np
 
 from explorer import latents
+from trainers import latent_space
 from trainers.checkpoint import CheckpointError
-from trainers.losses import FORMULAS
+from trainers.losses import FORMULAS, g_loss_report
+from trainers.pipeline import GANPipeline, PipelineOutput
 
 if TYPE_CHECKING:
-    from explorer.app import ExplorerContext
+    from explorer.context import ExplorerContext
 
 N_DIMS = 3  # raw-dimension sliders
 N_PCS = 5  # principal-direction sliders
@@ -85,20 +90,20 @@ def default_settings() -> tuple[Any, ...]:
 # --- plain handlers ---------------------------------------------------------------------------
 
 
-def class_index(checkpoint: Any, class_name: str | None) -> int | None:
+def class_index(checkpoint: GANPipeline, class_name: str | None) -> int | None:
     """The label index for a dropdown value, or None for "every class in turn"/unconditional."""
     if not checkpoint.conditional or not class_name or class_name == MIXED:
         return None
     names = class_names(checkpoint)
     if class_name not in names:
         raise ValueError(
-            f"{latents.display_name(checkpoint)} has no class {class_name!r}; classes: {', '.join(names)}"
+            f"{checkpoint.name} has no class {class_name!r}; classes: {', '.join(names)}"
         )
     return names.index(class_name)
 
 
 def latent_settings(
-    checkpoint: Any,
+    checkpoint: GANPipeline,
     seed: float,
     grid: float,
     truncation: float,
@@ -111,9 +116,29 @@ def latent_settings(
     pcs = [float(v or 0) for v in values[2 * N_DIMS : 2 * N_DIMS + N_PCS]]
     n = int(grid or 1) ** 2
     edits = list(zip(dims, offsets, strict=True))
-    z = latents.build_latents(checkpoint, int(seed or 0), n, float(truncation), edits, pcs)
-    labels = latents.class_labels(checkpoint, n, class_index(checkpoint, class_name))
+    z = latent_space.build_latents(checkpoint, int(seed or 0), n, float(truncation), edits, pcs)
+    labels = checkpoint.class_labels(n, class_index(checkpoint, class_name))
     return z, labels, edits, pcs
+
+
+def generate_batch(
+    checkpoint: GANPipeline,
+    seed: float = 0,
+    grid: float = DEFAULT_GRID,
+    truncation: float = 1.0,
+    class_name: str | None = MIXED,
+    values: tuple[float, ...] = (),
+) -> tuple[PipelineOutput, list[tuple[int, float]], float]:
+    """The Generate tab's samples for its widget values: (pipeline output, dim edits, seconds).
+
+    With the sliders at 0 this is ``pipe(n=grid², seed, labels, truncation)``, i.e. exactly
+    ``gan-train sample CKPT --n grid² --seed S [--label L] --truncation ψ``.
+    """
+    values = tuple(values) + (0.0,) * (2 * N_DIMS + N_PCS - len(values))
+    start = time.perf_counter()
+    z, labels, edits, _ = latent_settings(checkpoint, seed, grid, truncation, class_name, values)
+    out = checkpoint(latents=z, labels=labels)
+    return out, edits, time.perf_counter() - start
 
 
 def g_formula(loss: str) -> str:
@@ -122,18 +147,18 @@ def g_formula(loss: str) -> str:
 
 
 def describe_batch(
-    checkpoint: Any,
-    out: latents.Generated,
-    z: Any,
+    checkpoint: GANPipeline,
+    out: PipelineOutput,
     edits: list[tuple[int, float]],
     seed: int,
     truncation: float,
+    seconds: float = 0.0,
 ) -> str:
     """The Markdown beside the grid: D's verdict, both G losses on these fakes, z facts."""
     n = len(out.images)
     lines = [
-        f"**{n} samples** from `{latents.display_name(checkpoint)}` · seed {seed} · ψ {truncation:g} · "
-        f"model work {out.seconds * 1000:.0f} ms"
+        f"**{n} samples** from `{checkpoint.name}` · seed {seed} · ψ {truncation:g} · "
+        f"model work {seconds * 1000:.0f} ms"
     ]
     if out.scores is not None:
         s = out.scores
@@ -142,7 +167,7 @@ def describe_batch(
             f"**D(G(z))** mean {s.mean():.2f} (min {s.min():.2f}, max {s.max():.2f}): D thinks "
             f"these are {verdict}."
         )
-        report = latents.g_loss_report(out.logits)
+        report = g_loss_report(out.logits)
         mm, ns = report["minimax"], report["non-saturating"]
         lines.append(
             "| G loss on these fakes | value | push per sample, mean abs(dℓ/dlogit) |\n|---|---|---|\n"
@@ -153,10 +178,10 @@ def describe_batch(
         lines.append("This checkpoint has no discriminator, so there are no D scores.")
     d = checkpoint.latent_dim
     lines.append(
-        f"Sample 0: ‖z‖ = {float(z[0].norm()):.2f} (a typical N(0, I) latent in {d} "
+        f"Sample 0: ‖z‖ = {float(out.latents[0].norm()):.2f} (a typical N(0, I) latent in {d} "
         f"dimensions has ‖z‖ ≈ √{d} = {d**0.5:.1f})."
     )
-    base = latents.truncate(latents.sample_latents(seed, 1, d), truncation)[0]
+    base = checkpoint.latents(seed, 1, truncation)[0]
     for dim, offset in edits:
         if offset:
             k = min(max(dim, 0), d - 1)
@@ -191,8 +216,7 @@ def on_generate(
     values = (dim_1, offset_1, dim_2, offset_2, dim_3, offset_3, pc_1, pc_2, pc_3, pc_4, pc_5)
     try:
         ckpt = catalog.load(checkpoint)
-        z, labels, edits, _ = latent_settings(ckpt, seed, grid, truncation, class_name, values)
-        out = latents.generate(ckpt, z, labels)
+        out, edits, seconds = generate_batch(ckpt, seed, grid, truncation, class_name, values)
     except (CheckpointError, ValueError) as error:
         return None, f"⚠️ {error}"
     picture = latents.captioned_grid(
@@ -202,14 +226,15 @@ def on_generate(
         out.scores,
         top_margin=LABEL_MARGIN,
     )
-    return picture, describe_batch(ckpt, out, z, edits, int(seed or 0), float(truncation))
+    text = describe_batch(ckpt, out, edits, int(seed or 0), float(truncation), seconds)
+    return picture, text
 
 
 def on_checkpoint(checkpoint: str | None, *, catalog: Any = None) -> list[Any]:
     """New checkpoint chosen: relabel the PC sliders, bound the dims, offer its classes."""
     try:
         ckpt = catalog.load(checkpoint)
-        pca = latents.principal_directions(ckpt, k=N_PCS)
+        pca = latent_space.principal_directions(ckpt, k=N_PCS)
     except (CheckpointError, ValueError):
         return [gr.update()] * (N_PCS + N_DIMS + 1)
     pcs = [gr.Slider(label=pc_label(i, float(pca.explained[i]))) for i in range(N_PCS)]
@@ -225,14 +250,12 @@ def pc_label(i: int, explained: float | None) -> str:
     return f"PC{i + 1}{share}"
 
 
-def class_names(ckpt: Any) -> list[str]:
+def class_names(ckpt: GANPipeline) -> list[str]:
     """The class names of a cGAN ("0", "1", ... when none were stored); [] for other models."""
-    if not ckpt.conditional:
-        return []
-    return ckpt.class_names or [str(i) for i in range(ckpt.config.num_classes)]
+    return list(ckpt.class_names) if ckpt.conditional else []
 
 
-def class_dropdown_update(ckpt: Any) -> Any:
+def class_dropdown_update(ckpt: GANPipeline) -> Any:
     names = class_names(ckpt)
     return gr.Dropdown(choices=[MIXED, *names], value=MIXED, visible=bool(names))
 

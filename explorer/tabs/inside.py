@@ -23,10 +23,11 @@ from explorer.tabs.generate import (
     fill_on_first_open,
     latent_settings,
 )
+from trainers import activations
 from trainers.checkpoint import CheckpointError
 
 if TYPE_CHECKING:
-    from explorer.app import ExplorerContext
+    from explorer.context import ExplorerContext
 
 TEACHING_MD = """
 **From latent to image.** Each picture below is one layer's output for the same z, in the
@@ -80,7 +81,7 @@ def on_inside(
         else ""
     )
     table = (
-        f"Layers of `{latents.display_name(ckpt)}` for {what}:\n\n"
+        f"Layers of `{ckpt.name}` for {what}:\n\n"
         "| # | layer | what | output shape (one sample) | weights | picture |\n|---|---|---|---|---|---|\n"
         + rows
     )
@@ -156,11 +157,11 @@ def on_model_checkerboard(
     for key in (key_a, key_b):
         try:
             ckpt = catalog.load(key)
-            period = latents.upsampling_period(ckpt)
+            period = activations.upsampling_period(ckpt)
             if period is None:
                 raise ValueError(f"{key} has no upsampling layers (an MLP): nothing to compare")
             factor, mode = period
-            view = artifact_view(latents.first_image(ckpt, int(seed or 0)), period=factor)
+            view = artifact_view(activations.first_image(ckpt, int(seed or 0)), period=factor)
         except (CheckpointError, ValueError) as error:
             pictures += [None, None, None]
             lines.append(f"**{key}**: ⚠️ {error}")

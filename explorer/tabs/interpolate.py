@@ -2,7 +2,8 @@
 
 Between two seeds (sample 0 of each), or, for a cGAN, between two classes with z fixed
 (the class *embedding* is interpolated). Both lerp and slerp are shown, as a filmstrip and as
-an animated GIF to download. Handlers are plain functions over :mod:`explorer.latents`.
+an animated GIF to download. Handlers are plain functions over the checkpoint's pipeline
+(:mod:`trainers.latent_space`); :mod:`explorer.latents` draws the pictures.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import numpy as np
 
 from explorer import latents
 from explorer.tabs.generate import class_names, fill_on_first_open
+from trainers import latent_space
 from trainers.checkpoint import CheckpointError
 
 if TYPE_CHECKING:
-    from explorer.app import ExplorerContext
+    from explorer.context import ExplorerContext
 
 SEEDS = "two seeds"
 CLASSES = "two classes (cGAN, same z)"
@@ -56,11 +58,13 @@ def on_interpolate(
         if mode == CLASSES and names:
             a = names.index(class_a) if class_a in names else 0
             b = names.index(class_b) if class_b in names else min(1, len(names) - 1)
-            interp = latents.interpolate_classes(ckpt, int(seed_a or 0), a, b, n)
+            interp = latent_space.interpolate_classes(ckpt, int(seed_a or 0), a, b, n)
             what = f"class **{names[a]}** → **{names[b]}**, same z (seed {int(seed_a or 0)})"
         else:
             label = names.index(class_a) if class_a in names else (0 if names else None)
-            interp = latents.interpolate_seeds(ckpt, int(seed_a or 0), int(seed_b or 0), n, label)
+            interp = latent_space.interpolate_seeds(
+                ckpt, int(seed_a or 0), int(seed_b or 0), n, label
+            )
             what = f"seed {int(seed_a or 0)} → seed {int(seed_b or 0)}{note}"
             if names:
                 what += f", class **{names[label]}**"

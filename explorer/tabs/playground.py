@@ -6,8 +6,8 @@ Call :func:`build_tab` inside an open ``gr.Blocks`` / ``gr.Tab`` context::
         with gr.Tab("2-D playground"):
             build_tab()
 
-Each user's experiment (G, D, optimisers, clicked points, figure history) lives in a
-``gr.State``, never in module globals. The handlers are plain functions (``on_*``) that take
+Each user's experiment (G, D, optimisers, clicked points, figure history: a
+:class:`explorer.playground.Session`) lives in a ``gr.State``, never in module globals. The handlers are plain functions (``on_*``) that take
 and return that state, so they are tested without a browser. Every event has an explicit
 ``api_name`` starting with ``playground_``.
 
@@ -18,14 +18,28 @@ playground events share one concurrency limit, so it cannot take over a shared m
 
 from __future__ import annotations
 
+import functools
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
-import numpy as np
+import plotly.graph_objects as go
 
 from explorer import playground as pg
+from explorer.playground import (
+    SETTING_NAMES,
+    SHOW_CHOICES,
+    PairSession,
+    Session,
+    apply_settings,
+    error_outputs,
+    new_pair,
+    pair_outputs,
+    settings_from,
+    view_outputs,
+)
+from explorer.tabs.live_plot import live_plot, plot_value
 from trainers.losses import LOSSES
 from trainers.toy2d import (
     DATASET_LABELS,
@@ -35,15 +49,12 @@ from trainers.toy2d import (
     Toy2DTrainer,
     ToyDataError,
     points_from_csv,
-    preset_config,
 )
 
 TICK_S = 0.4  # Play: one update every 0.4 s ...
 TICK_BUDGET_S = 0.25  # ... training for at most 0.25 s of it
 CONCURRENCY_ID = "playground"
 CONCURRENCY_LIMIT = 2  # playground events running at once, machine-wide
-PAIR_SIZE = 400  # pixels of each plot in the side-by-side section
-SHOW_CHOICES = ["D heatmap", "real points", "fake points", "G's gradient arrows", "mode zones"]
 
 INTRO_MD = """
 ### A GAN you can watch: two players on a plane
@@ -74,145 +85,6 @@ columns `x,y` (a header line is fine); points outside [−3, 3]² are scaled to 
 """
 
 
-@dataclass
-class Session:
-    """One user's playground.
-
-    Attributes:
-        trainer: the experiment (None while "your points" has no points yet).
-        points: the user's points, (x, y) pairs in data coordinates.
-        history: the figures over time, for the small chart.
-        playing: Play is on.
-    """
-
-    trainer: Toy2DTrainer | None = None
-    points: list[tuple[float, float]] = field(default_factory=list)
-    history: pg.FigureHistory = field(default_factory=pg.FigureHistory)
-    playing: bool = False
-
-
-@dataclass
-class PairSession:
-    """The side-by-side section: the collapse preset (left) and its cure (right)."""
-
-    left: Toy2DTrainer
-    right: Toy2DTrainer
-    left_history: pg.FigureHistory = field(default_factory=pg.FigureHistory)
-    right_history: pg.FigureHistory = field(default_factory=pg.FigureHistory)
-    playing: bool = False
-
-
-# ---------------------------------------------------------------------------------------------
-# Settings -> config
-# ---------------------------------------------------------------------------------------------
-
-# The order of the settings widgets passed to every handler (after the state).
-SETTING_NAMES = (
-    "dataset",
-    "loss",
-    "d_steps",
-    "g_steps",
-    "spectral_norm",
-    "minibatch_std",
-    "lr_d",
-    "lr_g",
-    "width",
-    "depth",
-    "latent_dim",
-    "batch_size",
-    "seed",
-    "show",
-)
-
-
-def config_from(settings: dict[str, Any]) -> Toy2DConfig:
-    """The widgets' values -> a Toy2DConfig (numbers arrive as floats from sliders)."""
-    return Toy2DConfig(
-        dataset=settings["dataset"],
-        loss=settings["loss"],
-        d_steps=int(settings["d_steps"]),
-        g_steps=int(settings["g_steps"]),
-        spectral_norm=bool(settings["spectral_norm"]),
-        minibatch_std=bool(settings["minibatch_std"]),
-        lr_d=float(settings["lr_d"]),
-        lr_g=float(settings["lr_g"]),
-        width=int(settings["width"]),
-        depth=int(settings["depth"]),
-        latent_dim=int(settings["latent_dim"]),
-        batch_size=int(settings["batch_size"]),
-        seed=int(settings["seed"] or 0),
-    )
-
-
-def view_from(show: list[str] | None) -> pg.View:
-    show = SHOW_CHOICES if show is None else show
-    return pg.View(
-        heatmap="D heatmap" in show,
-        real="real points" in show,
-        fake="fake points" in show,
-        arrows="G's gradient arrows" in show,
-        modes="mode zones" in show,
-    )
-
-
-def _settings(values: tuple) -> dict[str, Any]:
-    return dict(zip(SETTING_NAMES, values, strict=True))
-
-
-def apply_settings(session: Session | None, settings: dict[str, Any]) -> tuple[Session, str]:
-    """Bring the session in line with the widgets: live changes apply, structural ones reset.
-    Returns (session, notice)."""
-    session = session or Session()
-    config = config_from(settings)
-    if config.dataset == "points" and not session.points:
-        session.trainer = None
-        return session, ""
-    points = np.asarray(session.points, dtype=np.float32) if config.dataset == "points" else None
-    trainer = session.trainer
-    if trainer is None:
-        session.trainer = Toy2DTrainer(config, points)
-        session.history = pg.FigureHistory()
-        return session, ""
-    changes = {k: v for k, v in vars(config).items()}
-    if points is not None and (
-        trainer.points is None or not np.array_equal(trainer.points, points)
-    ):
-        changes["points"] = points
-    if trainer.set_options(**changes):
-        session.history = pg.FigureHistory()
-        return session, "(reset: the networks or the data changed)"
-    return session, ""
-
-
-def view_outputs(
-    session: Session, show: list[str] | None, notice: str = ""
-) -> tuple[Any, str, Any]:
-    """(plot, figures markdown, figure-history chart) for the session."""
-    trainer = session.trainer
-    if trainer is None:
-        hint = "**Your points:** click on the plane to add points (or upload a CSV), then train."
-        return pg.render_empty(session.points), hint + (f"\n\n{notice}" if notice else ""), None
-    metrics = trainer.metrics()
-    session.history.add(trainer.g_updates, metrics)
-    plot = pg.render(trainer, view_from(show))
-    figures = pg.figures_markdown(trainer, metrics, trainer.last_stats(), pg.mean_push(trainer))
-    if notice:
-        figures = f"{notice}\n\n{figures}"
-    return plot, figures, pg.render_history(session.history)
-
-
-def _error_outputs(
-    session: Session | None, show: list[str] | None, error: Exception
-) -> tuple[Any, ...]:
-    session = session or Session()
-    plot, figures, history = (
-        view_outputs(session, show)
-        if session.trainer is not None
-        else (pg.render_empty(session.points), "", None)
-    )
-    return session, plot, f"⚠️ {error}\n\n{figures}", history
-
-
 # ---------------------------------------------------------------------------------------------
 # Handlers (plain functions: testable without a browser)
 # ---------------------------------------------------------------------------------------------
@@ -220,16 +92,16 @@ def _error_outputs(
 
 def on_settings(session: Session | None, *values: Any) -> tuple[Any, ...]:
     """A setting changed. Returns (session, plot, figures, history chart)."""
-    settings = _settings(values)
+    settings = settings_from(values)
     try:
         session, notice = apply_settings(session, settings)
     except (ToyDataError, ValueError) as error:
-        return _error_outputs(session, settings["show"], error)
+        return error_outputs(session, settings["show"], error)
     return (session, *view_outputs(session, settings["show"], notice))
 
 
 def _train(session: Session | None, values: tuple, action: str, rounds: int = 1) -> tuple[Any, ...]:
-    settings = _settings(values)
+    settings = settings_from(values)
     try:
         session, notice = apply_settings(session, settings)
         trainer = session.trainer
@@ -248,7 +120,7 @@ def _train(session: Session | None, values: tuple, action: str, rounds: int = 1)
     except (ToyDataError, ValueError, FloatingPointError) as error:
         session = session or Session()
         session.playing = False
-        return _error_outputs(session, settings["show"], error)
+        return error_outputs(session, settings["show"], error)
     return (session, *view_outputs(session, settings["show"], notice))
 
 
@@ -287,20 +159,20 @@ def on_play(session: Session | None) -> tuple[Any, ...]:
 
 def on_reset(session: Session | None, *values: Any) -> tuple[Any, ...]:
     """Reset: new random networks (same seed = same start), counters and history at 0."""
-    settings = _settings(values)
+    settings = settings_from(values)
     try:
         session, _ = apply_settings(session, settings)
         if session.trainer is not None:
             session.trainer.reset()
             session.history = pg.FigureHistory()
     except (ToyDataError, ValueError) as error:
-        return _error_outputs(session, settings["show"], error)
+        return error_outputs(session, settings["show"], error)
     return (session, *view_outputs(session, settings["show"]))
 
 
 def on_click(session: Session | None, event: gr.SelectData, *values: Any) -> tuple[Any, ...]:
     """A click on the plot adds a point when the data set is "your points"."""
-    settings = _settings(values)
+    settings = settings_from(values)
     session = session or Session()
     if settings["dataset"] != "points":
         session, notice = apply_settings(session, settings)
@@ -324,7 +196,7 @@ def on_click(session: Session | None, event: gr.SelectData, *values: Any) -> tup
 def on_csv(session: Session | None, file: Any, *values: Any) -> tuple[Any, ...]:
     """A CSV of x,y points was uploaded: it becomes "your points". Returns the usual four
     outputs plus the data set dropdown (switched to "points")."""
-    settings = _settings(values)
+    settings = settings_from(values)
     session = session or Session()
     if file is None:
         return (session, *view_outputs(session, settings["show"]), gr.skip())
@@ -332,7 +204,7 @@ def on_csv(session: Session | None, file: Any, *values: Any) -> tuple[Any, ...]:
     try:
         points = points_from_csv(path)
     except (ToyDataError, OSError) as error:
-        return (*_error_outputs(session, settings["show"], error), gr.skip())
+        return (*error_outputs(session, settings["show"], error), gr.skip())
     session.points = [(float(x), float(y)) for x, y in points]
     settings["dataset"] = "points"
     values = tuple(settings[name] for name in SETTING_NAMES)
@@ -355,38 +227,6 @@ def on_clear_points(session: Session | None, *values: Any) -> tuple[Any, ...]:
 
 
 # --- side by side ---------------------------------------------------------------------------
-
-
-def new_pair(seed: int = 0) -> PairSession:
-    return PairSession(
-        Toy2DTrainer(preset_config("collapse", seed)), Toy2DTrainer(preset_config("cure", seed))
-    )
-
-
-def pair_outputs(pair: PairSession) -> tuple[Any, ...]:
-    """(left plot, right plot, left figures, right figures)."""
-    result: list[Any] = []
-    texts = []
-    for side, trainer, history in (
-        ("collapse", pair.left, pair.left_history),
-        ("cure", pair.right, pair.right_history),
-    ):
-        metrics = trainer.metrics()
-        history.add(trainer.g_updates, metrics)
-        title = f"{side}: {trainer.config.loss} · round {trainer.g_updates}"
-        result.append(pg.render(trainer, title=title, size=PAIR_SIZE))
-        covered = (
-            f"**{metrics.modes_covered} / {metrics.num_modes} modes**"
-            if metrics.modes_covered is not None
-            else ""
-        )
-        share = (
-            f"{100 * metrics.high_quality_share:.0f} % high quality"
-            if metrics.high_quality_share is not None
-            else ""
-        )
-        texts.append(f"{side}: {covered} · {share} · JS {metrics.js:.2f} bits")
-    return (*result, *texts)
 
 
 def on_pair_reset(pair: PairSession | None, seed: float) -> tuple[Any, ...]:
@@ -430,6 +270,18 @@ def on_pair_play(pair: PairSession | None, seed: float) -> tuple[Any, ...]:
 # ---------------------------------------------------------------------------------------------
 
 
+def live(handler: Callable[..., tuple]) -> Callable[..., tuple]:
+    """The handler with its charts as JSON, the value of a :func:`live_plot` (which redraws
+    in place: Play does not reset a zoomed chart)."""
+
+    @functools.wraps(handler)
+    def wrapped(*args: Any, **kwargs: Any) -> tuple:
+        outputs = handler(*args, **kwargs)
+        return tuple(plot_value(v) if isinstance(v, go.Figure) else v for v in outputs)
+
+    return wrapped
+
+
 def build_tab(enable_training: bool = True) -> None:
     """Create the playground inside the current Blocks/Tab context.
 
@@ -458,16 +310,7 @@ def build_tab(enable_training: bool = True) -> None:
                 buttons=["download"],
                 elem_id="playground-plot",
             )
-            history = gr.Image(
-                first_history,
-                label="figures over time",
-                show_label=False,
-                type="numpy",
-                interactive=False,
-                format="png",
-                height=200,
-                elem_id="playground-history",
-            )
+            history = live_plot(first_history, height=240, elem_id="playground-history")
         with gr.Column(scale=2, min_width=320):
             dataset = gr.Dropdown(
                 [(DATASET_LABELS[name], name) for name in TOY_DATASETS],
@@ -531,25 +374,17 @@ def build_tab(enable_training: bool = True) -> None:
         pair_run = gr.Button("Run 100 rounds", scale=1)
         pair_play = gr.Button("▶ Play both", scale=1)
     with gr.Row():
-        left_plot = gr.Image(
-            first_pair[0],
-            label="collapse",
-            type="numpy",
-            interactive=False,
-            format="png",
-            elem_id="playground-left",
-        )
-        right_plot = gr.Image(
-            first_pair[1],
-            label="cure",
-            type="numpy",
-            interactive=False,
-            format="png",
-            elem_id="playground-right",
+        left_plot, right_plot = (
+            gr.Image(picture, label=side, interactive=False, format="png", elem_id=elem_id)
+            for picture, side, elem_id in (
+                (first_pair[0], "collapse", "playground-left"),
+                (first_pair[1], "cure", "playground-right"),
+            )
         )
     with gr.Row():
         left_text = gr.Markdown(first_pair[2])
         right_text = gr.Markdown(first_pair[3])
+    pair_history = live_plot(first_pair[4], height=240, elem_id="playground-pair-history")
 
     controls = [
         dataset,
@@ -573,45 +408,61 @@ def build_tab(enable_training: bool = True) -> None:
 
     gr.on(
         [c.change for c in controls],
-        on_settings,
+        live(on_settings),
         [session, *controls],
         main_out,
         api_name="playground_settings",
         trigger_mode="always_last",
         **quiet,
     )
-    step_d.click(on_step_d, [session, *controls], main_out, api_name="playground_step_d", **quiet)
-    step_g.click(on_step_g, [session, *controls], main_out, api_name="playground_step_g", **quiet)
+    step_d.click(
+        live(on_step_d), [session, *controls], main_out, api_name="playground_step_d", **quiet
+    )
+    step_g.click(
+        live(on_step_g), [session, *controls], main_out, api_name="playground_step_g", **quiet
+    )
     step_both.click(
-        on_step_both,
+        live(on_step_both),
         [session, rounds, *controls],
         main_out,
         api_name="playground_step_both",
         **common,
     )
-    reset.click(on_reset, [session, *controls], main_out, api_name="playground_reset", **quiet)
+    reset.click(
+        live(on_reset), [session, *controls], main_out, api_name="playground_reset", **quiet
+    )
     play.click(on_play, [session], [session, timer, play], api_name="playground_play", **quiet)
     timer.tick(
-        on_tick, [session, *controls], [*main_out, timer, play], api_name="playground_tick", **quiet
+        live(on_tick),
+        [session, *controls],
+        [*main_out, timer, play],
+        api_name="playground_tick",
+        **quiet,
     )
-    plot.select(on_click, [session, *controls], main_out, api_name="playground_click", **quiet)
+    plot.select(
+        live(on_click), [session, *controls], main_out, api_name="playground_click", **quiet
+    )
     csv_file.upload(
-        on_csv,
+        live(on_csv),
         [session, csv_file, *controls],
         [*main_out, dataset],
         api_name="playground_csv",
         **common,
     )
     clear_points.click(
-        on_clear_points, [session, *controls], main_out, api_name="playground_clear_points", **quiet
+        live(on_clear_points),
+        [session, *controls],
+        main_out,
+        api_name="playground_clear_points",
+        **quiet,
     )
 
-    pair_out = [pair, left_plot, right_plot, left_text, right_text]
+    pair_out = [pair, left_plot, right_plot, left_text, right_text, pair_history]
     pair_reset.click(
-        on_pair_reset, [pair, pair_seed], pair_out, api_name="playground_pair_reset", **common
+        live(on_pair_reset), [pair, pair_seed], pair_out, api_name="playground_pair_reset", **common
     )
     pair_run.click(
-        on_pair_run, [pair, pair_seed], pair_out, api_name="playground_pair_run", **common
+        live(on_pair_run), [pair, pair_seed], pair_out, api_name="playground_pair_run", **common
     )
     pair_play.click(
         on_pair_play,
@@ -621,5 +472,5 @@ def build_tab(enable_training: bool = True) -> None:
         **quiet,
     )
     pair_timer.tick(
-        on_pair_tick, [pair, pair_seed], pair_out, api_name="playground_pair_tick", **quiet
+        live(on_pair_tick), [pair, pair_seed], pair_out, api_name="playground_pair_tick", **quiet
     )

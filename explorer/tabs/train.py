@@ -6,37 +6,43 @@ Call :func:`build_tab` inside an open ``gr.Blocks`` / ``gr.Tab`` context::
         with gr.Tab("Train"):
             build_tab(enable_training=True)
 
-All the work is in :mod:`explorer.live_training` (a worker thread running the project's
-training engine, an event queue, one job per machine); the handlers below turn its updates
-into widget values. Each page remembers its own run in a ``gr.State`` (a small dict: job id and
-run folder). Every event has an explicit ``api_name`` starting with ``train_``.
+The work is in :mod:`explorer.live_training` (a background job running the project's training
+engine, one job per machine); the option widgets are generated from the config dataclasses
+(:mod:`explorer.live_training.form`), so a new option in ``TrainConfig`` or a family's config
+appears here by itself. Start starts the job and a ``gr.Timer``; each tick polls the job and
+redraws the interactive curves in place (:mod:`explorer.tabs.live_plot`: no flicker, the zoom
+stays), the samples and the status. Each page
+remembers its own run in a ``gr.State`` (job id and run folder). Every event has an explicit
+``api_name`` starting with ``train_``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
 
+from explorer import charts
 from explorer import live_training as lt
+from explorer.context import training_disabled_reason
+from explorer.live_training import form
+from explorer.pictures import as_rgb, enlarge
+from explorer.tabs.live_plot import live_plot, plot_value
 from trainers.checkpoint import CheckpointError
 from trainers.data import DEFAULT_DATA_DIR, DataUnavailableError
 from trainers.device import pick_device
-from trainers.losses import FORMULAS, LOSSES
-from trainers.registry import MODELS
+from trainers.losses import FORMULAS
+from trainers.options import OptionSpec
 
-NO_PRESET = "(none)"
-DATA_CHOICES = [
-    ("MNIST", "mnist"),
-    ("Fashion-MNIST", "fashion-mnist"),
-    ("CIFAR-10", "cifar10"),
-    ("an image folder", "folder"),
-    ("2-D toy (see the 2-D playground tab)", "toy2d"),
-]
-TOY_MESSAGE = (
-    "The 2-D toy sets (ring, grid, moons, spiral, your own points) train in the **2-D playground** "
-    "tab: it shows D's heatmap and G's gradient arrows, which only make sense in 2-D."
+POLL_S = 0.5  # the page asks the job for news twice a second
+GRID_SIDE = 256  # the samples grid is enlarged to at least this many pixels
+START_ERRORS = (
+    lt.JobBusyError,
+    lt.TrainingDisabledError,
+    DataUnavailableError,
+    CheckpointError,
+    ValueError,
+    OSError,
 )
 
 INTRO_MD = """
@@ -44,10 +50,11 @@ INTRO_MD = """
 
 Pick a model, the data and the game, then **Start**. The page shows, about twice a second, the
 losses of D and G, what D says of real images D(x) and of fakes D(G(z)), and G's output for
-the *same* 64 noise vectors z (so you see the same faces of the model improve). **Stop** ends
-cleanly and keeps a checkpoint of the run; **Resume** continues it, with the step count and
-the curves going on where they stopped. **Save checkpoint** puts the model where the Generate
-tab finds it; **Download GIF** animates the samples across the run.
+the *same* 64 noise vectors z (so you see the same faces of the model improve). Hover the
+curves for values, drag to zoom, click a legend entry to hide a line. **Stop** ends cleanly
+and keeps a checkpoint of the run; **Resume** continues it, with the step count and the curves
+going on where they stopped. **Save checkpoint** puts the model where the Generate tab finds
+it; **Download GIF** animates the samples across the run.
 """
 
 
@@ -62,170 +69,89 @@ def owner_of(request: gr.Request | None) -> str:
 
 
 def formula_markdown(loss: str) -> str:
+    """D's and G's loss, written out."""
     formula = FORMULAS.get(loss)
     if not formula:
         return ""
     return f"`{formula['d']}`  \n`{formula['g']}`"
 
 
-def preset_choices(model: str) -> list[str]:
-    return [NO_PRESET, *sorted(MODELS[model].presets)] if model in MODELS else [NO_PRESET]
-
-
-def options_from(
-    model: str,
-    preset: str | None,
-    data: str,
-    folder: str,
-    image_size: float,
-    data_dir: str,
-    loss: str,
-    k: float,
-    lr_d: float,
-    lr_g: float,
-    spectral_norm: bool,
-    minibatch_std: bool,
-    batch_size: float,
-    steps: float,
-    seed: float,
-) -> lt.JobOptions:
-    """The widgets' values -> JobOptions (raises ValueError for a bad combination)."""
-    if data == "folder":
-        if not (folder or "").strip():
-            raise ValueError(
-                "type the path of your image folder (one sub-folder per class, or just images)"
-            )
-        dataset = f"folder:{folder.strip()}"
-    else:
-        dataset = data
-    return lt.JobOptions(
-        model=model,
-        dataset=dataset,
-        data_dir=(data_dir or "").strip() or None,
-        image_size=int(image_size) if data == "folder" else None,
-        preset=None if preset in (None, "", NO_PRESET) else preset,
-        loss=loss,
-        d_steps=int(k),
-        lr_d=float(lr_d),
-        lr_g=float(lr_g),
-        spectral_norm=bool(spectral_norm),
-        minibatch_std=bool(minibatch_std),
-        batch_size=int(batch_size),
-        steps=int(steps),
-        seed=int(seed or 0),
+def device_markdown() -> str:
+    device = pick_device("auto")
+    return (
+        f"Training runs on this machine's **{lt.describe_device(device)}** "
+        "(CUDA, then Apple MPS, then CPU)."
     )
 
 
-def _outputs(state: dict, update: lt.Update) -> tuple[Any, ...]:
-    """(state, status, curves, samples, quality) for one stream update."""
-    status = update.status
-    if update.finished and update.reason in ("done", "stopped"):
-        status += "  \nThe run's checkpoint is kept: **Resume** continues it, **Save checkpoint** exports it."
-    return state, status, update.curves, update.grid, update.quality
+# ---------------------------------------------------------------------------------------------
+# Handlers (plain functions of plain values: testable without a browser)
+# ---------------------------------------------------------------------------------------------
 
 
 def _message(state: dict, text: str) -> tuple[Any, ...]:
-    return state, text, gr.skip(), gr.skip(), gr.skip()
+    """(state, status, curves, samples, quality, timer) for a message and no run."""
+    return state, text, gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
 
 
-def _follow(job: lt.TrainingJob, state: dict) -> Iterator[tuple[Any, ...]]:
-    """Yield the page's outputs for every stream update; closing this generator (the tab went
-    away) closes the stream, which stops and joins the training thread."""
-    updates = lt.stream(job)
-    try:
-        for update in updates:
-            yield _outputs(state, update)
-    finally:
-        updates.close()
-
-
-# ---------------------------------------------------------------------------------------------
-# Handlers
-# ---------------------------------------------------------------------------------------------
+def _started(job: lt.TrainingJob) -> tuple[Any, ...]:
+    state = {"job_id": job.id, "run_dir": str(job.run_dir)}
+    curves = charts.training_curves(job.history.copy(), loss=job.options.loss, revision=job.id)
+    return state, job.status_text(), plot_value(curves), None, "", gr.Timer(active=True)
 
 
 def on_start(
-    state: dict | None,
-    model: str,
-    preset: str,
-    data: str,
-    folder: str,
-    image_size: float,
-    data_dir: str,
-    loss: str,
-    k: float,
-    lr_d: float,
-    lr_g: float,
-    spectral_norm: bool,
-    minibatch_std: bool,
-    batch_size: float,
-    steps: float,
-    seed: float,
-    request: gr.Request = None,
-) -> Iterator[tuple[Any, ...]]:
-    """Start a new run and stream it. Yields (state, status, curves, samples, quality)."""
+    state: dict | None, values: dict[str, Any], request: gr.Request = None
+) -> tuple[Any, ...]:
+    """Start a new run from the widgets' ``values`` ({option name: value}, see
+    :meth:`JobOptions.from_values`). Returns (state, status, curves, samples, quality, timer)."""
     state = dict(state or {})
-    if data == "toy2d":
-        yield _message(state, TOY_MESSAGE)
-        return
     try:
-        options = options_from(
-            model,
-            preset,
-            data,
-            folder,
-            image_size,
-            data_dir,
-            loss,
-            k,
-            lr_d,
-            lr_g,
-            spectral_norm,
-            minibatch_std,
-            batch_size,
-            steps,
-            seed,
-        )
+        options = lt.JobOptions.from_values(values)
         job = lt.start_job(options, owner_of(request))
-    except (
-        lt.JobBusyError,
-        lt.TrainingDisabledError,
-        DataUnavailableError,
-        CheckpointError,
-        ValueError,
-        OSError,
-    ) as error:
-        yield _message(state, f"⚠️ {error}")
-        return
-    state = {"job_id": job.id, "run_dir": str(job.run_dir)}
-    yield from _follow(job, state)
+    except START_ERRORS as error:
+        return _message(state, f"⚠️ {error}")
+    return _started(job)
 
 
 def on_resume(
     state: dict | None, steps: float, data_dir: str, request: gr.Request = None
-) -> Iterator[tuple[Any, ...]]:
+) -> tuple[Any, ...]:
     """Continue this page's last run (the same step count and curves). ``steps`` is the new
     target; if the run is already there, it trains ``steps`` more."""
     state = dict(state or {})
     run_dir = state.get("run_dir")
     if not run_dir:
-        yield _message(state, "Nothing to resume yet: **Start** a run first.")
-        return
+        return _message(state, "Nothing to resume yet: **Start** a run first.")
     try:
-        options = lt.JobOptions(steps=int(steps), data_dir=(data_dir or "").strip() or None)
+        options = lt.JobOptions(
+            train={"steps": int(steps)}, data_dir=(data_dir or "").strip() or None
+        )
         job = lt.start_job(options, owner_of(request), resume_dir=run_dir)
-    except (
-        lt.JobBusyError,
-        lt.TrainingDisabledError,
-        DataUnavailableError,
-        CheckpointError,
-        ValueError,
-        OSError,
-    ) as error:
-        yield _message(state, f"⚠️ {error}")
-        return
-    state = {"job_id": job.id, "run_dir": str(job.run_dir)}
-    yield from _follow(job, state)
+    except START_ERRORS as error:
+        return _message(state, f"⚠️ {error}")
+    return _started(job)
+
+
+def on_poll(state: dict | None) -> tuple[Any, ...]:
+    """The timer's tick: the job's news. Returns (status, curves, samples, quality, timer);
+    the timer stops once the run has ended."""
+    job = lt.get_job((state or {}).get("job_id"))
+    if job is None:
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
+    view = job.poll()
+    status = view.status
+    if view.finished and view.reason in ("done", "stopped"):
+        status += (
+            "  \nThe run's checkpoint is kept: **Resume** continues it, "
+            "**Save checkpoint** exports it."
+        )
+    curves = charts.training_curves(
+        view.history, view.extra["quality"], loss=view.extra["loss"], revision=view.id
+    )
+    grid = enlarge(as_rgb(view.image), GRID_SIDE) if view.image is not None else gr.skip()
+    timer = gr.Timer(active=not view.finished)
+    return status, plot_value(curves), grid, view.extra["quality_md"], timer
 
 
 def on_stop(state: dict | None, request: gr.Request = None) -> str:
@@ -236,7 +162,7 @@ def on_stop(state: dict | None, request: gr.Request = None) -> str:
     mine = (state or {}).get("job_id") == job.id or job.owner == owner_of(request)
     if not mine:
         return f"The running job is not yours: {job.describe()}."
-    job.stop_event.set()  # the streaming Start/Resume call sees it finish and shows the end
+    job.request_stop()  # the next tick sees it finish and shows the end
     return "Stopping after the current step…"
 
 
@@ -266,31 +192,76 @@ def on_gif(state: dict | None) -> tuple[Any, str]:
     return str(path), f"GIF of the run: `{path}`"
 
 
-def on_model(model: str) -> Any:
-    """The family changed: offer its presets."""
-    choices = preset_choices(model)
-    default = "classroom" if "classroom" in choices else NO_PRESET
-    return gr.Dropdown(choices=choices, value=default)
+def on_model(model: str) -> list[Any]:
+    """The family changed: its presets, then each model option shown only if the family has
+    it, at that family's default (in :func:`form.model_specs` order)."""
+    updates: list[Any] = [
+        gr.Dropdown(choices=form.preset_choices(model), value=form.default_preset(model))
+    ]
+    own = form.model_specs(model)
+    for name in form.model_specs():
+        spec = own.get(name)
+        updates.append(
+            gr.update(visible=True, value=spec.default) if spec else gr.update(visible=False)
+        )
+    return updates
 
 
 def on_data(data: str) -> tuple[Any, Any, str]:
     """The data choice changed: show the folder fields or the 2-D note. Returns (folder, size, note)."""
-    folder = data == "folder"
-    note = TOY_MESSAGE if data == "toy2d" else ""
+    folder = data == form.FOLDER_DATA
+    note = form.TOY_MESSAGE if data == form.TOY_DATA else ""
     return gr.Textbox(visible=folder), gr.Slider(visible=folder), note
-
-
-def device_markdown() -> str:
-    try:
-        device = pick_device("auto")
-    except ValueError:  # pragma: no cover - "auto" never raises
-        return ""
-    return f"Training runs on this machine's **{lt.describe_device(device)}** (CUDA, then Apple MPS, then CPU)."
 
 
 # ---------------------------------------------------------------------------------------------
 # Layout and wiring
 # ---------------------------------------------------------------------------------------------
+
+
+def option_widget(spec: OptionSpec, visible: bool = True) -> gr.Component:
+    """The widget for one declared option (its label, help text, bounds and default)."""
+    kind = form.widget_kind(spec)
+    elem_id = "train-" + spec.name.replace("_", "-")
+    common = {"label": spec.label, "info": spec.help, "visible": visible, "elem_id": elem_id}
+    if kind == "choice":
+        return gr.Dropdown(list(spec.choices), value=spec.default, **common)
+    if kind == "toggle":
+        return gr.Checkbox(bool(spec.default), **common)
+    if kind == "slider":
+        return gr.Slider(
+            spec.minimum, spec.maximum, value=spec.default, step=spec.step or 1, **common
+        )
+    if kind in ("integer", "number"):
+        return gr.Number(
+            spec.default,
+            minimum=spec.minimum,
+            maximum=spec.maximum,
+            step=spec.step or (1 if kind == "integer" else None),
+            precision=0 if kind == "integer" else None,
+            **common,
+        )
+    return gr.Textbox(str(spec.default or ""), **common)
+
+
+def _option_widgets(fields: dict[str, gr.Component], family: str) -> Any:
+    """All option widgets, by group; returns the loss formula's Markdown."""
+    model_names = set(form.model_specs())
+    formula = None
+    groups: dict[str, list[OptionSpec]] = {group: [] for group in form.GROUP_TITLES}
+    for spec in [*form.model_specs().values(), *form.train_specs()]:
+        groups.setdefault(spec.group, []).append(spec)
+    own = form.model_specs(family)
+    for group, specs in groups.items():
+        if not specs:
+            continue
+        with gr.Accordion(form.GROUP_TITLES.get(group, group), open=group != "model"):
+            for spec in specs:
+                visible = spec.name not in model_names or spec.name in own
+                fields[spec.name] = option_widget(spec, visible)
+                if spec.name == "loss":
+                    formula = gr.Markdown(formula_markdown(str(spec.default)))
+    return formula
 
 
 def build_tab(enable_training: bool = True) -> None:
@@ -300,8 +271,8 @@ def build_tab(enable_training: bool = True) -> None:
     ``GAN_EXPLORER_ENABLE_TRAINING=1``) the form is shown but the buttons are disabled and a
     note says why.
     """
-    allowed, why = lt.training_enabled()
-    enabled = enable_training and allowed
+    why = training_disabled_reason()
+    enabled = enable_training and not why
     gr.Markdown(INTRO_MD)
     gr.Markdown(device_markdown(), elem_id="train-device")
     if not enabled:
@@ -309,47 +280,44 @@ def build_tab(enable_training: bool = True) -> None:
             f"⚠️ {why or 'Training is switched off in this explorer.'}", elem_id="train-disabled"
         )
     state = gr.State({})
+    timer = gr.Timer(POLL_S, active=False)
+    family = form.default_family()
+    fields: dict[str, gr.Component] = {}
     with gr.Row():
         with gr.Column(scale=2, min_width=320):
-            model = gr.Dropdown(
-                list(MODELS), value="mlp-gan", label="model family", elem_id="train-model"
+            fields["model"] = gr.Dropdown(
+                form.family_choices(), value=family, label="model family", elem_id="train-model"
             )
-            preset = gr.Dropdown(
-                preset_choices("mlp-gan"),
-                value="classroom",
+            fields["preset"] = gr.Dropdown(
+                form.preset_choices(family),
+                value=form.default_preset(family),
                 label="model preset",
                 info="mlp-gan 'classroom' is tiny: fast on a CPU",
             )
-            data = gr.Dropdown(DATA_CHOICES, value="mnist", label="data", elem_id="train-data")
-            folder = gr.Textbox(
+            fields["data"] = gr.Dropdown(
+                form.DATA_CHOICES, value="mnist", label="data", elem_id="train-data"
+            )
+            fields["folder"] = gr.Textbox(
                 label="image folder",
+                elem_id="train-folder",
                 placeholder="/path/to/images (sub-folders = classes)",
                 visible=False,
             )
-            image_size = gr.Slider(
-                16, 64, value=32, step=4, label="image side for the folder (pixels)", visible=False
+            fields["image_size"] = gr.Slider(
+                16,
+                64,
+                value=form.FOLDER_IMAGE_SIZE,
+                step=4,
+                label="image side (pixels)",
+                visible=False,
             )
             data_note = gr.Markdown()
-            data_dir = gr.Textbox(
+            fields["data_dir"] = gr.Textbox(
                 label="data dir",
                 placeholder=f"default: {DEFAULT_DATA_DIR}",
                 info="where MNIST / Fashion-MNIST / CIFAR-10 are (or are downloaded to)",
             )
-            loss = gr.Dropdown(list(LOSSES), value="non-saturating", label="loss")
-            formula = gr.Markdown(formula_markdown("non-saturating"))
-            k = gr.Slider(1, 10, value=1, step=1, label="k: D steps per G step")
-            with gr.Row():
-                lr_d = gr.Number(2e-4, label="lr D", minimum=1e-7, maximum=0.1)
-                lr_g = gr.Number(
-                    2e-4, label="lr G", minimum=1e-7, maximum=0.1, info="different from lr D = TTUR"
-                )
-            with gr.Row():
-                spectral_norm = gr.Checkbox(False, label="spectral norm in D")
-                minibatch_std = gr.Checkbox(False, label="minibatch discrimination in D")
-            with gr.Row():
-                batch_size = gr.Slider(8, 512, value=64, step=8, label="batch size")
-                steps = gr.Number(2000, label="steps (G updates)", precision=0, minimum=1)
-                seed = gr.Number(0, label="seed", precision=0)
+            formula = _option_widgets(fields, family)
         with gr.Column(scale=3, min_width=420):
             with gr.Row():
                 start = gr.Button(
@@ -358,14 +326,7 @@ def build_tab(enable_training: bool = True) -> None:
                 stop = gr.Button("■ Stop", interactive=enabled, elem_id="train-stop")
                 resume = gr.Button("Resume", interactive=enabled, elem_id="train-resume")
             status = gr.Markdown("Press **Start**.", elem_id="train-status")
-            curves = gr.Image(
-                label="D and G losses; D(x) and D(G(z))",
-                show_label=False,
-                type="numpy",
-                interactive=False,
-                format="png",
-                elem_id="train-curves",
-            )
+            curves = live_plot(charts.training_curves(None), elem_id="train-curves")
             gr.Markdown("G(z) for the same 64 noise vectors z, redrawn about once a second:")
             grid = gr.Image(
                 label="samples for the same fixed noise",
@@ -383,49 +344,44 @@ def build_tab(enable_training: bool = True) -> None:
             saved = gr.Markdown()
             gif_file = gr.File(label="GIF", interactive=False)
 
-    outputs = [state, status, curves, grid, quality]
-    start.click(
-        on_start,
-        [
-            state,
-            model,
-            preset,
-            data,
-            folder,
-            image_size,
-            data_dir,
-            loss,
-            k,
-            lr_d,
-            lr_g,
-            spectral_norm,
-            minibatch_std,
-            batch_size,
-            steps,
-            seed,
-        ],
-        outputs,
-        api_name="train_start",
-        concurrency_limit=None,
-        show_progress="minimal",
-    )
+    def start_run(data: dict, request: gr.Request) -> tuple[Any, ...]:
+        values = {name: data[widget] for name, widget in fields.items()}
+        return on_start(data[state], values, request)
+
+    quiet = {"concurrency_limit": None, "show_progress": "hidden"}
+    outputs = [state, status, curves, grid, quality, timer]
+    start.click(start_run, {state, *fields.values()}, outputs, api_name="train_start", **quiet)
     resume.click(
         on_resume,
-        [state, steps, data_dir],
+        [state, fields["steps"], fields["data_dir"]],
         outputs,
         api_name="train_resume",
-        concurrency_limit=None,
-        show_progress="minimal",
+        **quiet,
     )
+    timer.tick(on_poll, state, outputs[1:], api_name="train_poll", **quiet)
     stop.click(on_stop, [state], saved, api_name="train_stop", concurrency_limit=None)
     save.click(on_save, [state], saved, api_name="train_save_checkpoint", concurrency_limit=None)
     gif.click(on_gif, [state], [gif_file, saved], api_name="train_gif", concurrency_limit=None)
-    model.change(on_model, model, preset, api_name="train_model_presets", show_progress="hidden")
-    data.change(
+    model_widgets = [fields[name] for name in form.model_specs()]
+    fields["model"].change(
+        on_model,
+        fields["model"],
+        [fields["preset"], *model_widgets],
+        api_name="train_model_options",
+        show_progress="hidden",
+    )
+    fields["data"].change(
         on_data,
-        data,
-        [folder, image_size, data_note],
+        fields["data"],
+        [fields["folder"], fields["image_size"], data_note],
         api_name="train_data_choice",
         show_progress="hidden",
     )
-    loss.change(formula_markdown, loss, formula, api_name="train_formula", show_progress="hidden")
+    if formula is not None and "loss" in fields:
+        fields["loss"].change(
+            formula_markdown,
+            fields["loss"],
+            formula,
+            api_name="train_formula",
+            show_progress="hidden",
+        )

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from trainers.models.blocks import UPSAMPLE_MODES, upsample_conv
+from trainers.options import option
 
 DIRECTIONS: tuple[str, ...] = ("a2b", "b2a")
 
@@ -49,14 +50,30 @@ class CycleGANConfig:
         norm: "instance" (the only one used here; kept so the checkpoint records it).
     """
 
-    image_size: int = 64
+    image_size: int = option(
+        64, "side of the training crops (paper 256)", group="data", minimum=16, step=4
+    )
     in_channels: int = 3
     out_channels: int = 3
-    ngf: int = 32
-    ndf: int = 64
-    n_residual_blocks: int = 6
-    n_d_layers: int = 3
-    upsample: str = "convtranspose"
+    ngf: int = option(32, "generator width (paper 64)", group="model", minimum=1, step=1)
+    ndf: int = option(64, "discriminator width (paper 64)", group="model", minimum=1, step=1)
+    n_residual_blocks: int = option(
+        6,
+        "residual blocks (paper 9 at 256 px, 6 at 128 px)",
+        flag="--n-blocks",
+        group="model",
+        minimum=1,
+        step=1,
+    )
+    n_d_layers: int = option(
+        3, "stride-2 layers of the PatchGAN D (3: 70x70 patches)", group="model", minimum=1
+    )
+    upsample: str = option(
+        "convtranspose",
+        "G's upsampling: transposed convolutions (paper) or resize-conv",
+        choices=UPSAMPLE_MODES,
+        group="model",
+    )
     norm: str = "instance"
 
     def __post_init__(self) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from trainers.models import shared_options as shared
 from trainers.models.blocks import (
     MinibatchStdDev,
     UpsampleMode,
@@ -28,6 +29,7 @@ from trainers.models.blocks import (
     maybe_spectral_norm,
     upsample_conv,
 )
+from trainers.options import option
 
 
 @dataclass
@@ -46,11 +48,16 @@ class DCGANConfig:
     """
 
     image_shape: tuple[int, int, int] = (1, 28, 28)
-    latent_dim: int = 100
-    channels: tuple[int, ...] = (128, 64)
-    upsample: UpsampleMode = "convtranspose"
-    spectral_norm: bool = False
-    minibatch_std: bool = False
+    latent_dim: int = shared.latent_dim()
+    channels: tuple[int, ...] = option(
+        (128, 64),
+        "G's channel widths, one upsampling each; D mirrors them (default depends on the image size)",
+        group="model",
+        ui=False,
+    )
+    upsample: UpsampleMode = shared.upsample()
+    spectral_norm: bool = shared.spectral_norm()
+    minibatch_std: bool = shared.minibatch_std()
     num_classes: int = 0
 
     @property

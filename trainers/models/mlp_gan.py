@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from trainers.models import shared_options as shared
 from trainers.models.blocks import MinibatchStdDev, maybe_spectral_norm
+from trainers.options import option
 
 
 @dataclass
@@ -32,12 +34,16 @@ class MLPGANConfig:
     """
 
     image_shape: tuple[int, int, int] = (1, 28, 28)
-    latent_dim: int = 100
-    g_hidden: tuple[int, ...] = (256, 512, 1024)
-    d_hidden: tuple[int, ...] = (512, 256)
-    batchnorm: bool = True
-    spectral_norm: bool = False
-    minibatch_std: bool = False
+    latent_dim: int = shared.latent_dim()
+    g_hidden: tuple[int, ...] = option(
+        (256, 512, 1024), "widths of G's hidden layers", group="model", ui=False
+    )
+    d_hidden: tuple[int, ...] = option(
+        (512, 256), "widths of D's hidden layers", group="model", ui=False
+    )
+    batchnorm: bool = option(True, "BatchNorm1d after each hidden G layer", group="model")
+    spectral_norm: bool = shared.spectral_norm()
+    minibatch_std: bool = shared.minibatch_std()
     num_classes: int = 0
 
 

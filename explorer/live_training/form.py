@@ -1,0 +1,281 @@
+"""What the Train tab asks for, generated from the config dataclasses (no front end here).
+
+The options are declared once, in ``TrainConfig`` (trainers/engine.py) and in each family's
+config (trainers/models/*.py), with :func:`trainers.options.option`. This module lists the ones
+a page shows (``ui=True``), says which kind of widget each one wants, and turns the page's
+values, a flat ``{name: value}`` dict, back into :class:`JobOptions`::
+
+    specs = train_specs() + list(model_specs())           # one widget per OptionSpec
+    options = JobOptions.from_values({"model": "dcgan", "data": "mnist", "steps": 500, ...})
+
+A Gradio tab and a Streamlit page build their widgets from the same specs, so a new option
+(one line in a config class) appears in both and in ``options.json``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from trainers.data import DATASETS, parse_dataset_name
+from trainers.engine import TrainConfig
+from trainers.options import OptionSpec, option_specs
+from trainers.registry import ModelSpec, families, get_spec
+
+NO_PRESET = "(none)"
+TOY_DATA = "toy2d"
+FOLDER_DATA = "folder"
+IMAGE_DATASETS: tuple[str, ...] = DATASETS
+DATA_CHOICES: list[tuple[str, str]] = [
+    ("MNIST", "mnist"),
+    ("Fashion-MNIST", "fashion-mnist"),
+    ("CIFAR-10", "cifar10"),
+    ("an image folder", FOLDER_DATA),
+    ("2-D toy (see the 2-D playground tab)", TOY_DATA),
+]
+TOY_MESSAGE = (
+    "The 2-D toy sets (ring, grid, moons, spiral, your own points) train in the **2-D playground** "
+    "tab: it shows D's heatmap and G's gradient arrows, which only make sense in 2-D."
+)
+FOLDER_IMAGE_SIZE = 32  # folder images are resized to this side unless the page says otherwise
+
+#: Option groups in the order a page shows them, with their headings.
+GROUP_TITLES = {
+    "model": "Model",
+    "optimisation": "The game and its optimiser",
+    "run": "The run",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Which options, which widgets
+# ---------------------------------------------------------------------------------------------
+
+
+def live_families() -> list[ModelSpec]:
+    """The families that can train in the browser (``live_trainable``), in display order."""
+    return families(live_trainable=True)
+
+
+def family_choices() -> list[tuple[str, str]]:
+    """(label, name) of every live-trainable family, for a dropdown."""
+    return [(spec.display_name, spec.name) for spec in live_families()]
+
+
+def default_family() -> str:
+    """The family a page starts with: mlp-gan (its "classroom" preset trains fast on a CPU)."""
+    names = [spec.name for spec in live_families()]
+    return "mlp-gan" if "mlp-gan" in names else names[0]
+
+
+def preset_choices(model: str) -> list[str]:
+    """ "(none)" and the family's presets."""
+    try:
+        return [NO_PRESET, *sorted(get_spec(model).presets)]
+    except ValueError:
+        return [NO_PRESET]
+
+
+def default_preset(model: str) -> str:
+    return "classroom" if "classroom" in preset_choices(model) else NO_PRESET
+
+
+def train_specs() -> list[OptionSpec]:
+    """TrainConfig's options a page shows (``ui=True``), in declaration order."""
+    return [spec for spec in option_specs(TrainConfig) if spec.ui and _has_widget(spec)]
+
+
+def model_specs(model: str | None = None) -> dict[str, OptionSpec]:
+    """The model options a page shows: of one family, or (``model=None``) the union over the
+    live-trainable families, by name (a page shows each widget only for the families that
+    have the option; see :func:`families_with`)."""
+    chosen = [get_spec(model)] if model else live_families()
+    specs: dict[str, OptionSpec] = {}
+    for family in chosen:
+        for spec in option_specs(family.config_cls):
+            if spec.ui and _has_widget(spec):
+                specs.setdefault(spec.name, spec)
+    return specs
+
+
+def widget_kind(spec: OptionSpec) -> str:
+    """ "choice" (a dropdown), "toggle" (a checkbox), "slider" (an int with a short range),
+    "integer", "number" or "text"."""
+    if spec.choices:
+        return "choice"
+    if spec.type is bool:
+        return "toggle"
+    if spec.type is int:
+        short = (
+            spec.minimum is not None
+            and spec.maximum is not None
+            and (spec.maximum - spec.minimum) / (spec.step or 1) <= 100
+        )
+        return "slider" if short else "integer"
+    if spec.type is float:
+        return "number"
+    return "text"
+
+
+def _has_widget(spec: OptionSpec) -> bool:
+    return spec.type in (bool, int, float, str)  # tuples (layer widths) stay CLI-only
+
+
+def coerce(spec: OptionSpec, value: Any) -> Any:
+    """A widget's value -> the option's type, checked against its bounds and choices.
+
+    Raises ValueError with the widget's label, e.g. "k (D steps per G step) must be between
+    1 and 20, got 30".
+    """
+    if value is None or value == "":
+        return spec.default
+    try:
+        if spec.type is bool:
+            result: Any = bool(value)
+        elif spec.type is int:
+            number = float(value)
+            if not number.is_integer():
+                raise ValueError
+            result = int(number)
+        elif spec.type is float:
+            result = float(value)
+            if not math.isfinite(result):
+                raise ValueError
+        else:
+            result = str(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{spec.label} must be a {spec.type.__name__}, got {value!r}") from None
+    if spec.choices and result not in spec.choices:
+        raise ValueError(f"{spec.label} must be one of {', '.join(map(str, spec.choices))}")
+    low, high = spec.minimum, spec.maximum
+    if spec.type in (int, float) and (
+        (low is not None and result < low) or (high is not None and result > high)
+    ):
+        bounds = (
+            f"between {low:g} and {high:g}"
+            if low is not None and high is not None
+            else (f"at least {low:g}" if low is not None else f"at most {high:g}")
+        )
+        raise ValueError(f"{spec.label} must be {bounds}, got {result:g}")
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# What to train
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class JobOptions:
+    """Everything a page asks for.
+
+    Args:
+        model: a live-trainable family, e.g. "dcgan".
+        dataset: "mnist", "fashion-mnist", "cifar10" or "folder:PATH".
+        data_dir: where the data sets live (None: $GAN_EXPLORER_DATA or ~/.cache/gan-explorer/data).
+        image_size: side for folder images (default 32 here: small enough to train live).
+        preset: a named model variant of the family (e.g. mlp-gan's "classroom").
+        device: "auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps".
+        train: TrainConfig options by name (the rest keep TrainConfig's defaults).
+        model_options: the family config's options that differ from their declared default
+            (a preset and the family's size-dependent defaults decide the others).
+    """
+
+    model: str = "dcgan"
+    dataset: str = "mnist"
+    data_dir: str | None = None
+    image_size: int | None = None
+    preset: str | None = None
+    device: str = "auto"
+    train: dict[str, Any] = field(default_factory=dict)
+    model_options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def steps(self) -> int:
+        return int(self.train.get("steps", TrainConfig().steps))
+
+    @property
+    def loss(self) -> str:
+        return str(self.train.get("loss", TrainConfig().loss))
+
+    @classmethod
+    def from_values(cls, values: Mapping[str, Any]) -> JobOptions:
+        """A page's flat ``{name: value}`` -> JobOptions (raises ValueError for a bad value).
+
+        Names: ``model``, ``preset``, ``data`` (a :data:`DATA_CHOICES` value), ``folder``,
+        ``image_size``, ``data_dir``, ``device``, and any option of :func:`train_specs` or of
+        the family's :func:`model_specs` (others are ignored: a page may send the widgets of
+        every family).
+        """
+        model = values.get("model") or default_family()
+        data = values.get("data") or "mnist"
+        if data == TOY_DATA:
+            raise ValueError(TOY_MESSAGE)
+        image_size = None
+        if data == FOLDER_DATA:
+            folder = str(values.get("folder") or "").strip()
+            if not folder:
+                raise ValueError(
+                    "type the path of your image folder (one sub-folder per class, or just images)"
+                )
+            data = f"folder:{folder}"
+            image_size = int(values.get("image_size") or FOLDER_IMAGE_SIZE)
+        preset = values.get("preset")
+        train = {
+            spec.name: coerce(spec, values[spec.name])
+            for spec in train_specs()
+            if spec.name in values
+        }
+        model_options = {}
+        if model in {spec.name for spec in live_families()}:
+            for spec in model_specs(model).values():
+                if spec.name in values:
+                    value = coerce(spec, values[spec.name])
+                    if value != spec.default:
+                        model_options[spec.name] = value
+        return cls(
+            model=model,
+            dataset=data,
+            data_dir=str(values.get("data_dir") or "").strip() or None,
+            image_size=image_size,
+            preset=None if preset in (None, "", NO_PRESET) else preset,
+            device=values.get("device") or "auto",
+            train=train,
+            model_options=model_options,
+        )
+
+    def train_config(self, dataset: str | None = None) -> TrainConfig:
+        """The TrainConfig of a live run: the chosen options; grids by time, not by step."""
+        return TrainConfig(
+            model=self.model,
+            dataset=dataset or self.dataset,
+            **self.train,
+            sample_every=0,
+            checkpoint_every=0,
+            log_every=1,
+        )
+
+    def check(self, dataset: bool = True) -> None:
+        """Raise ValueError with a readable message for a bad option (``dataset``: check its
+        name too)."""
+        spec = get_spec(self.model)
+        if not spec.live_trainable:
+            raise ValueError(
+                f"{spec.display_name} does not train in the browser; use "
+                f"`gan-train {spec.cli_command}`. Here: "
+                + ", ".join(name for name, _ in family_choices())
+            )
+        if dataset:
+            parse_dataset_name(self.dataset)
+        if self.preset and self.preset not in spec.presets:
+            raise ValueError(
+                f"{self.model} has no preset {self.preset!r}; presets: {sorted(spec.presets)}"
+            )
+        specs = {s.name: s for s in train_specs()}
+        for name, value in self.train.items():
+            if name not in specs:
+                raise ValueError(f"{name!r} is not a training option here")
+            coerce(specs[name], value)
+        self.train_config()  # TrainConfig checks the combination (loss name, EMA decay, ...)

@@ -1,0 +1,61 @@
+"""Pictures in and out of the optimisation: uint8 (H, W, 3) arrays <-> (1, 3, H, W) tensors."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+from PIL import Image
+
+from trainers import images
+from trainers.style.config import MIN_SIZE
+
+ImageInput = Image.Image | np.ndarray | str | os.PathLike | bytes
+
+
+def load_image(source: ImageInput, what: str = "image") -> np.ndarray:
+    """A path, bytes, PIL image or array as an RGB ``uint8`` array ``(H, W, 3)``.
+
+    The checks and conversions are trainers.images.load_image's (grey and palette images become
+    RGB, transparency is laid on white); a bad input raises its ImageInputError (a ValueError)
+    with a one-sentence message naming ``what``.
+    """
+    return np.array(images.load_image(source, name=what), dtype=np.uint8)  # (H, W, 3)
+
+
+def resize_long_side(image: np.ndarray, long_side: int, what: str = "image") -> np.ndarray:
+    """Resize a uint8 ``(H, W, 3)`` image so its longer side is ``long_side`` (Lanczos)."""
+    h, w = image.shape[:2]
+    scale = long_side / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    if min(new_w, new_h) < MIN_SIZE:
+        raise images.ImageInputError(
+            f"The {what} is too thin: {w}x{h} becomes {new_w}x{new_h}, shorter side < {MIN_SIZE} px."
+        )
+    if (new_w, new_h) == (w, h):
+        return image
+    return np.asarray(Image.fromarray(image).resize((new_w, new_h), Image.Resampling.LANCZOS))
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """uint8 ``(H, W, 3)`` → float ``(1, 3, H, W)`` in [0, 1]."""
+    chw = torch.from_numpy(np.array(image)).permute(2, 0, 1)  # (3, H, W), a strided view
+    return chw.unsqueeze(0).float().div(255.0).contiguous()  # (1, 3, H, W)
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """float ``(1, 3, H, W)`` in [0, 1] → uint8 ``(H, W, 3)``."""
+    array = image.detach()[0].clamp(0, 1).mul(255).round().byte().permute(1, 2, 0)
+    return np.ascontiguousarray(array.numpy())
+
+
+def preserve_colors(stylised: np.ndarray, content: np.ndarray) -> np.ndarray:
+    """Keep the content's colours: luminance Y from ``stylised``, chroma Cb/Cr from ``content``.
+
+    Uses the JPEG (BT.601) YCbCr transform; both inputs are uint8 ``(H, W, 3)`` of the same size.
+    """
+    y = np.asarray(Image.fromarray(stylised).convert("YCbCr"))[:, :, 0]
+    ycbcr = np.asarray(Image.fromarray(content).convert("YCbCr")).copy()
+    ycbcr[:, :, 0] = y
+    return np.asarray(Image.fromarray(ycbcr, mode="YCbCr").convert("RGB"))
