@@ -63,9 +63,10 @@ def main() -> int:
     torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     reports, tables = {}, []
     rows = [
-        "| checkpoint | judge-FID (floor) | rarest class (share) | confident share "
-        "| label accuracy (worst class) | reference: classifier-FID (floor), rarest share, label acc. |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| checkpoint | judge-FID (floor, FID / floor) | rarest class (share) | confident share "
+        "| label accuracy (worst class) | reference classifier: FID (floor, FID / floor) "
+        "| reference: rarest share | reference: label accuracy |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for checkpoint in args.checkpoints or shipped_checkpoints():
         start = time.perf_counter()
@@ -84,12 +85,18 @@ def main() -> int:
             tables.append(
                 f"\n`{checkpoint.name}` per class (judge):\n\n{format_per_class_table(report)}"
             )
+        ref_fid, ref_floor = (
+            ref.get("classifier_fid"),
+            ref.get("classifier_fid_floor_train_vs_test"),
+        )
+        ref_ratio = ref_fid / ref_floor if ref_fid is not None and ref_floor else None
         rows.append(
-            f"| `{checkpoint.name}` | {report['judge_fid']:.2f} ({report['judge_fid_floor']:.2f}) "
+            f"| `{checkpoint.name}` | {report['judge_fid']:.3f} ({report['judge_fid_floor']:.3f}, "
+            f"{fmt(report.get('judge_fid_over_floor'), '.1f')}x) "
             f"| {report['rarest_class']} ({report['smallest_class_share']:.3f}) "
             f"| {report['confident_share']:.1%} | {accuracy} "
-            f"| {fmt(ref.get('classifier_fid'), '.2f')} ({fmt(ref.get('classifier_fid_floor_train_vs_test'), '.2f')}), "
-            f"{fmt(ref.get('smallest_class_share'), '.3f')}, {fmt(ref.get('label_accuracy'), '.2%')} |"
+            f"| {fmt(ref_fid, '.2f')} ({fmt(ref_floor, '.2f')}, {fmt(ref_ratio, '.1f')}x) "
+            f"| {fmt(ref.get('smallest_class_share'), '.3f')} | {fmt(ref.get('label_accuracy'), '.2%')} |"
         )
         print(f"{checkpoint.name}: done in {report['seconds']} s", file=sys.stderr, flush=True)
     print(f"Held-out judge, {args.n} samples per checkpoint, seed {args.seed}\n")

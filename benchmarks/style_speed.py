@@ -11,9 +11,17 @@ The two are measured in alternating blocks (ours, tutorial, ours, ...), each blo
 from the content image, so that a background load hits both alike; the median block is
 reported. Then one full default run of our engine gives the seconds to a finished 256 px image.
 
+Last, the two schedules side by side (``--schedules``): single-scale (200 L-BFGS steps at 256 px,
+the default) and coarse-to-fine (``--c2f-steps`` steps in all over 64 -> 128 -> 256 px, each
+stage started from the previous result upsampled). For each: seconds to the finished image and
+the final loss at 256 px, both as the optimiser saw it and re-measured on the returned image with
+one float32 objective, so the two are compared on the same scale. Goal: coarse-to-fine <= 60 s
+with a final loss no worse than single-scale's.
+
     python benchmarks/style_speed.py                   # defaults: 256 px, 3 blocks of 10 steps
     python benchmarks/style_speed.py --blocks 5 --block-steps 20 --no-full-run
     python benchmarks/style_speed.py --threads 1   # fairer when other jobs share the cores
+    python benchmarks/style_speed.py --blocks 0 --no-full-run --schedules   # schedules only
 """
 
 from __future__ import annotations
@@ -177,6 +185,12 @@ def main() -> int:
     parser.add_argument("--features", default="auto", choices=style.FEATURE_CHOICES)
     parser.add_argument("--no-full-run", action="store_true", help="skip the full default run")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument(
+        "--schedules", action="store_true", help="compare single-scale and coarse-to-fine"
+    )
+    parser.add_argument(
+        "--c2f-steps", type=int, default=200, help="coarse-to-fine steps, all stages together"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -239,15 +253,8 @@ def main() -> int:
             flush=True,
         )
 
-    print(f"\nmedian over {args.blocks} blocks of {args.block_steps} L-BFGS steps, {args.size} px:")
-    median = {name: statistics.median(v) for name, v in results.items()}
-    for name, value in median.items():
-        cpu = statistics.median(cpu_per_step[name])
-        print(f"  {name:24s} {value:6.2f} steps/s   ({cpu:.2f} CPU-s per step)")
-    tut = median["tutorial structure"]
-    for name in variants:
-        print(f"  speed-up {name} / tutorial: {median[name] / tut:.2f}x (goal >= 1.2x)")
-
+    if args.blocks:
+        report_blocks(args, results, cpu_per_step, variants)
     if not args.no_full_run:
         stop = threading.Event()
         start = time.perf_counter()
@@ -258,8 +265,54 @@ def main() -> int:
             f"{result.features_in_use}): {seconds:.1f} s to a finished image "
             f"(load average now {os.getloadavg()[0]:.1f})"
         )
+    if args.schedules:
+        compare_schedules(content, style_rgb, base, net, args.c2f_steps)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     return 0
+
+
+def compare_schedules(content, style_rgb, base, net, c2f_steps: int) -> None:
+    """Single-scale vs coarse-to-fine: seconds and final loss at the output size."""
+    runs = {
+        "single-scale": base,
+        "coarse-to-fine": style.StyleConfig(
+            **{**base.__dict__, "schedule": "coarse-to-fine", "steps": c2f_steps}
+        ),
+    }
+    # One float32 objective at the output size re-measures both returned images.
+    judge = style.StyleObjective(
+        net,
+        style.to_tensor(content),
+        style.to_tensor(style_rgb),
+        style.StyleConfig(**{**base.__dict__, "precision": "fp32"}),
+    )
+    print(f"\nschedules at {base.size} px (load average {os.getloadavg()[0]:.1f}):")
+    print(
+        f"  {'schedule':15s} {'stages (px x steps)':28s} {'seconds':>8s} {'loss':>8s} {'fp32 loss':>10s}"
+    )
+    for name, config in runs.items():
+        start = time.perf_counter()
+        result = style.stylise_result(content, style_rgb, config)
+        seconds = time.perf_counter() - start
+        with torch.no_grad():
+            remeasured = judge(style.to_tensor(result.image))["total"].item()
+        stages = " + ".join(f"{side}x{n}" for side, n in result.stages)
+        print(
+            f"  {name:15s} {stages:28s} {seconds:8.1f} {result.losses['total']:8.4f} "
+            f"{remeasured:10.4f}",
+            flush=True,
+        )
+
+
+def report_blocks(args, results, cpu_per_step, variants) -> None:
+    print(f"\nmedian over {args.blocks} blocks of {args.block_steps} L-BFGS steps, {args.size} px:")
+    median = {name: statistics.median(v) for name, v in results.items()}
+    for name, value in median.items():
+        cpu = statistics.median(cpu_per_step[name])
+        print(f"  {name:24s} {value:6.2f} steps/s   ({cpu:.2f} CPU-s per step)")
+    tut = median["tutorial structure"]
+    for name in variants:
+        print(f"  speed-up {name} / tutorial: {median[name] / tut:.2f}x (goal >= 1.2x)")
 
 
 if __name__ == "__main__":

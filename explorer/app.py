@@ -1,6 +1,6 @@
 """The GAN Explorer Gradio app: ``build_app()`` wires the tabs together; ``main()`` serves it.
 
-    gan-explorer [--host 127.0.0.1] [--port 7860] [--checkpoint-dir runs/]
+    gan-explorer [--host 127.0.0.1] [--port 7860] [--checkpoint-dir runs/] [--public]
     python -m explorer --checkpoint-dir runs/
 
 This module only builds and wires widgets. Every computation lives in plain functions
@@ -10,13 +10,22 @@ modules in :mod:`explorer.tabs` call, so it can all be tested without a browser.
 Sharing and hosting: per-user values live in the widgets and ``gr.State``; the only
 module-level objects are caches of read-only models. On Hugging Face Spaces (``SPACE_ID``
 set) training features are off unless ``GAN_EXPLORER_ENABLE_TRAINING=1``.
+
+Hosted mode (:func:`explorer.context.hosted_mode`: a Space, a ``--host`` other machines can
+reach, or ``--public``): no server path in the page or the API schema, training data only built
+in or uploaded, the visitor limits stated at the top and enforced, only one's own training job
+can be stopped or exported, uploads capped at ``VisitorLimits.upload_mb`` and Gradio's temporary
+files deleted after an hour (``delete_cache``).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import json
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +36,8 @@ import numpy as np
 from explorer import checkpoints, convlab
 from explorer.context import (
     ExplorerContext,
+    hosted_mode,
+    limits_markdown,
     make_context,
     problems_message,
     training_enabled,
@@ -49,6 +60,20 @@ from explorer.tabs import convlab as convlab_tab
 CONCURRENCY = 2
 #: Requests waiting in the queue before new ones are turned away.
 QUEUE_SIZE = 64
+#: Gradio's temporary files (uploads, results) are deleted every hour once an hour old;
+#: ``GAN_EXPLORER_DELETE_CACHE=EVERY_S,AGE_S`` changes it (benchmarks/soak.py uses minutes).
+DELETE_CACHE = (3600, 3600)
+
+
+def delete_cache_setting(environ=os.environ) -> tuple[int, int]:
+    """(how often, how old) for ``gr.Blocks(delete_cache=...)``, in seconds."""
+    text = environ.get("GAN_EXPLORER_DELETE_CACHE", "")
+    try:
+        every, age = (int(part) for part in text.split(","))
+    except ValueError:
+        return DELETE_CACHE
+    return (every, age) if every > 0 and age > 0 else DELETE_CACHE
+
 
 INTRO_MD = """
 # GAN Explorer
@@ -59,7 +84,8 @@ walk between two samples, open up its layers and its transposed convolutions.
 
 def _benchmark_endpoint(reference_shape: tuple[int, ...]) -> None:
     """A hidden /trivial_image endpoint returning a fixed image of the given shape and a line
-    of text: Gradio's own floor for the latency benchmark (see benchmarks/ui_latency.py)."""
+    of text: Gradio's own floor for the latency benchmark (see benchmarks/ui_latency.py); and
+    /debug_threads, the server's thread names (benchmarks/soak.py)."""
     fixed = np.random.default_rng(0).integers(0, 256, size=reference_shape, dtype=np.uint8)
     fixed_text = "a fixed image (benchmark floor)"
 
@@ -75,6 +101,15 @@ def _benchmark_endpoint(reference_shape: tuple[int, ...]) -> None:
         trivial_image, seed, [image, text], api_name="trivial_image", api_visibility="undocumented"
     )
 
+    def debug_threads() -> str:
+        """The names of the server's live threads (benchmarks/soak.py: none left by a job)."""
+        return json.dumps(sorted(thread.name for thread in threading.enumerate()))
+
+    threads = gr.Textbox(visible=False)
+    button.click(
+        debug_threads, None, threads, api_name="debug_threads", api_visibility="undocumented"
+    )
+
 
 def build_app(
     checkpoint_dirs: Sequence[Path] | None = None,
@@ -82,6 +117,7 @@ def build_app(
     *,
     include_default: bool = True,
     benchmark_endpoint: bool | None = None,
+    hosted: bool | None = None,
 ) -> gr.Blocks:
     """Build the explorer.
 
@@ -95,9 +131,14 @@ def build_app(
             turn this off to see only their own tiny checkpoints).
         benchmark_endpoint: add the hidden ``/trivial_image`` endpoint; None = only when
             ``GAN_EXPLORER_BENCHMARK=1``.
+        hosted: serve strangers (see the module docstring); None = decide from the
+            environment (:func:`explorer.context.hosted_mode`: ``SPACE_ID``,
+            ``GAN_EXPLORER_PUBLIC=1``). Exposed as ``demo.hosted``.
     """
     if enable_training is None:
         enable_training = training_enabled()
+    if hosted is None:
+        hosted = hosted_mode()
     if benchmark_endpoint is None:
         benchmark_endpoint = os.environ.get("GAN_EXPLORER_BENCHMARK") == "1"
     checkpoint_dirs = list(checkpoint_dirs or [])
@@ -106,10 +147,13 @@ def build_app(
         live_dir.mkdir(parents=True, exist_ok=True)
         checkpoint_dirs.append(live_dir)
     catalog = checkpoints.discover(checkpoint_dirs, include_default=include_default)
-    ctx = make_context(catalog, enable_training)
+    ctx = make_context(catalog, enable_training, hosted)
+    limits = ctx.limits
 
-    with gr.Blocks(title="GAN Explorer", delete_cache=(3600, 3600)) as demo:
+    with gr.Blocks(title="GAN Explorer", delete_cache=delete_cache_setting()) as demo:
         gr.Markdown(INTRO_MD)
+        if hosted:
+            gr.Markdown(limits_markdown(limits, enable_training), elem_id="visitor-limits")
         if not catalog:
             gr.Markdown(ctx.empty_message, elem_id="no-checkpoints")
         with gr.Row(equal_height=True):
@@ -129,7 +173,7 @@ def build_app(
             )
             refresh = gr.Button("↻ Find new checkpoints", scale=0, size="sm")
         if catalog and catalog.problems:
-            gr.Markdown(problems_message(catalog).strip())
+            gr.Markdown(problems_message(catalog, hosted).strip())
 
         with gr.Tabs():
             with gr.Tab("Generate", id="generate"):
@@ -146,11 +190,11 @@ def build_app(
                 convlab_tab.build_tab()
                 inside.build_checkerboard_section(ctx, convlab.artifact_view, tab)
             with gr.Tab("Stylise", id="stylise"):
-                stylise.build_tab()
+                stylise.build_tab(limits, hosted)
             with gr.Tab("Translate (CycleGAN)", id="translate"):
                 translate.build_tab()
             with gr.Tab("Train", id="train"):
-                train.build_tab(enable_training)
+                train.build_tab(enable_training, hosted, limits)
             with gr.Tab("2-D playground", id="playground"):
                 playground.build_tab(enable_training)
 
@@ -185,10 +229,22 @@ def build_app(
         if benchmark_endpoint:
             _benchmark_endpoint(_generate_output_shape(ctx))
 
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    demo.queue(default_concurrency_limit=limits.concurrency, max_size=limits.queue_size)
     demo.enable_training = enable_training  # type: ignore[attr-defined]
     demo.explorer_context = ctx  # type: ignore[attr-defined]
+    demo.hosted = hosted  # type: ignore[attr-defined]
+    if hosted:
+        demo.launch = functools.partial(_hosted_launch, demo.launch, ctx)  # type: ignore[method-assign]
     return demo
+
+
+def _hosted_launch(launch, ctx: ExplorerContext, *args, **kwargs):
+    """``demo.launch`` of a hosted explorer, whoever calls it (``main`` or a Space's app.py):
+    uploads capped at the visitor limit, and an unexpected error shows Gradio's generic message
+    (its text could name server paths; the tabs' own messages are ``gr.Error`` and still show)."""
+    kwargs.setdefault("max_file_size", f"{ctx.limits.upload_mb}mb")
+    kwargs["show_error"] = False
+    return launch(*args, **kwargs)
 
 
 def _generate_output_shape(ctx: ExplorerContext) -> tuple[int, ...]:
@@ -221,6 +277,18 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="extra folder with checkpoints or training runs, e.g. runs/ (repeatable)",
     )
     parser.add_argument(
+        "--public",
+        action="store_true",
+        help="hosted mode for strangers (also on for a --host other machines can reach, and on "
+        "Spaces): no server paths, visitor limits, training data built in or uploaded",
+    )
+    parser.add_argument(
+        "--ui",
+        choices=("gradio", "streamlit"),
+        default="gradio",
+        help="front end: gradio (default) or streamlit (see gan-explorer --ui streamlit --help)",
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         default=int(os.environ.get("GAN_EXPLORER_THREADS", 1)),
@@ -236,13 +304,19 @@ def main(argv: Sequence[str] | None = None) -> None:
         from explorer import deploy
 
         raise SystemExit(deploy.main(argv[1:]))
+    if any(a == "--ui" or a.startswith("--ui=") for a in argv):  # explorer/launcher.py
+        from explorer import launcher
+
+        raise SystemExit(launcher.main(argv))
     started = time.perf_counter()
     args = _parse_args(argv)
     import torch
 
     torch.set_num_threads(max(1, args.threads))
-    demo = build_app(args.checkpoint_dir)
-    print(f"GAN Explorer built in {time.perf_counter() - started:.1f} s", flush=True)
+    hosted = hosted_mode(args.host, args.public)
+    demo = build_app(args.checkpoint_dir, hosted=hosted)
+    mode = " (hosted mode: visitor limits, no server paths)" if hosted else ""
+    print(f"GAN Explorer built in {time.perf_counter() - started:.1f} s{mode}", flush=True)
     demo.launch(server_name=args.host, server_port=args.port, show_error=True)
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from explorer import inputs
 from explorer.latents import captioned_grid, score_captions
 from trainers.data import DEFAULT_DATA_DIR, DataUnavailableError, load_dataset
 from trainers.images import ImageInputError, to_model_input
@@ -316,8 +317,8 @@ def on_ask(
             pipe,
             upload if upload is not None else sketch,
             label,
-            max(1, int(n or 1)),
-            int(seed or 0),
+            inputs.whole(n, "The number of samples", 1, 16, 8),  # HARDEN: API-proof numbers
+            inputs.seed(seed),
             INVERT_CHOICES.get(invert),
             data_dir,
         )

@@ -118,7 +118,9 @@ class Catalog:
         known = ", ".join(self.keys()) or "none (see the notice at the top of the app)"
         if not key:
             raise CheckpointError(f"no checkpoint chosen; available: {known}")
-        raise CheckpointError(f"no checkpoint named {key!r}; available: {known}")
+        raise CheckpointError(
+            f"no checkpoint named {str(key)[:60]!r}; available: {known}"
+        )  # HARDEN: no echo of a long input
 
     def default_key(self, conditional: bool | None = None) -> str | None:
         """The first key (of a conditional model if ``conditional`` is True), or None."""

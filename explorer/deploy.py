@@ -13,8 +13,9 @@ Space downloads it at start (``GAN_EXPLORER_CHECKPOINTS``). Training is off unle
 ``HfApi.upload_folder``.
 
 One :class:`SpaceTemplate` per SDK says what differs between front ends. Gradio Spaces use
-``sdk: gradio``; the Streamlit edition (a Docker Space since 2025: ``sdk: docker``,
-``app_port: 8501``) is one more template, filled in when that edition exists.
+``sdk: gradio`` and an ``app.py``; the Streamlit edition (``--sdk streamlit``) is a Docker Space
+since Hugging Face dropped its Streamlit SDK in 2025: ``sdk: docker``, ``app_port: 8501`` and a
+``Dockerfile`` (:func:`streamlit_dockerfile`) that runs ``streamlit run`` with a health check.
 """
 
 from __future__ import annotations
@@ -150,6 +151,76 @@ def gradio_embed(space_url: str) -> str:
     )
 
 
+#: The Streamlit edition's port in a Docker Space (front matter ``app_port``).
+STREAMLIT_PORT = 8501
+#: The Python of the Streamlit Space's image (the version the project is tested with).
+STREAMLIT_PYTHON = "3.11"
+#: The Streamlit edition's entry script, relative to the Space folder.
+STREAMLIT_APP = "explorer/streamlit_ui/app.py"
+#: The Streamlit server's options in the Space: XSRF protection off, or uploads fail inside
+#: the Space page's iframe (Hugging Face, "Cookie limitations in Spaces"); no file watcher and
+#: no full garbage collection after every rerun (both cost CPU per interaction).
+STREAMLIT_OPTIONS = (
+    f"--server.port={STREAMLIT_PORT}",
+    "--server.address=0.0.0.0",
+    "--server.headless=true",
+    "--server.enableXsrfProtection=false",
+    "--server.fileWatcherType=none",
+    "--server.maxUploadSize=16",
+    "--browser.gatherUsageStats=false",
+    "--client.toolbarMode=minimal",
+    "--runner.postScriptGC=false",
+)
+
+
+def streamlit_dockerfile(settings: SpaceSettings | None = None) -> str:
+    """The Dockerfile of a Streamlit Space: the Space folder (requirements.txt, trainers/,
+    explorer/, pretrained/) in an image that runs ``streamlit run`` on port 8501, as the
+    Space's user (uid 1000), with a health check on Streamlit's ``/_stcore/health``."""
+    settings = settings or SpaceSettings("OWNER/NAME")
+    env = ["HOME=/home/user", "PATH=/home/user/.local/bin:$PATH", "PYTHONUNBUFFERED=1"]
+    if settings.hub_checkpoints:  # downloaded from the Hub at start
+        env.append(f'{CHECKPOINTS_ENV}="{",".join(settings.hub_checkpoints)}"')
+    if settings.enable_training:
+        env.append("GAN_EXPLORER_ENABLE_TRAINING=1")
+    command = ", ".join(
+        f'"{part}"' for part in ("streamlit", "run", STREAMLIT_APP, *STREAMLIT_OPTIONS)
+    )
+    env_lines = " \\\n    ".join(env)  # one ENV instruction, one variable a line
+    return f"""\
+# GAN Explorer, Streamlit edition, as a Hugging Face Docker Space (sdk: docker, app_port: {STREAMLIT_PORT}).
+# Written by `gan-explorer deploy-space OWNER/NAME --sdk streamlit`. Try it on your machine:
+#   docker build -t gan-explorer-streamlit . && docker run -p {STREAMLIT_PORT}:{STREAMLIT_PORT} gan-explorer-streamlit
+FROM python:{STREAMLIT_PYTHON}-slim
+
+RUN useradd -m -u 1000 user
+USER user
+ENV {env_lines}
+WORKDIR $HOME/app
+
+COPY --chown=user requirements.txt .
+RUN pip install --no-cache-dir --user -r requirements.txt
+COPY --chown=user . .
+
+EXPOSE {STREAMLIT_PORT}
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s \\
+    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:{STREAMLIT_PORT}/_stcore/health', timeout=4)"
+CMD [{command}]
+"""
+
+
+def _write_streamlit_files(folder: Path, settings: SpaceSettings) -> None:
+    (folder / "Dockerfile").write_text(streamlit_dockerfile(settings))
+    (folder / ".dockerignore").write_text("**/__pycache__\n**/*.pyc\n.git\n")
+
+
+def streamlit_embed(space_url: str) -> str:
+    """An iframe that embeds a Streamlit Space in any HTML page (``?embed=true``: no menu)."""
+    return (
+        f'<iframe src="{space_url}/?embed=true" width="100%" height="900" frameborder="0"></iframe>'
+    )
+
+
 TEMPLATES: dict[str, SpaceTemplate | None] = {
     "gradio": SpaceTemplate(
         sdk="gradio",
@@ -158,9 +229,15 @@ TEMPLATES: dict[str, SpaceTemplate | None] = {
         write_files=_write_gradio_app,
         embed=gradio_embed,
     ),
-    # A Docker Space (sdk: docker, app_port: 8501, a Dockerfile running `streamlit run`), added
-    # with the Streamlit edition of the explorer.
-    "streamlit": None,
+    # Hugging Face dropped the built-in Streamlit SDK in 2025: a Docker Space running
+    # `streamlit run` (sdk: docker, app_port: 8501).
+    "streamlit": SpaceTemplate(
+        sdk="docker",
+        app_file=STREAMLIT_APP,
+        front_matter=lambda: {"app_port": STREAMLIT_PORT},
+        write_files=_write_streamlit_files,
+        embed=streamlit_embed,
+    ),
 }
 
 
@@ -317,7 +394,7 @@ def build_space_folder(
 
     Args:
         repo_id: "OWNER/NAME" of the Space.
-        sdk: "gradio" (or "streamlit", once that edition exists).
+        sdk: "gradio" or "streamlit" (a Docker Space).
         checkpoints: folders, shipped names (e.g. "cgan-mnist") or ``hf://OWNER/NAME[@REV]``;
             None for every shipped checkpoint.
         hardware: Space hardware, e.g. "cpu-basic" (see ``huggingface_hub.SpaceHardware``).
@@ -439,7 +516,12 @@ def main(argv: list[str] | None = None) -> int:
             top = sorted({f.split("/")[0] + ("/" if "/" in f else "") for f in files})
             print(f"dry run: wrote the Space {args.repo} into {args.out} ({len(files)} files): ")
             print("  " + "  ".join(top))
-            print(f"try it: cd {args.out} && python app.py")
+            if args.sdk == "streamlit":
+                print(
+                    f"try it: docker build -t gan-explorer-space {args.out} && docker run -p 8501:8501 gan-explorer-space"
+                )
+            else:
+                print(f"try it: cd {args.out} && python app.py")
             return 0
         if args.out is not None:
             raise DeployError("--out is only for --dry-run (a deploy builds the folder in tmp)")

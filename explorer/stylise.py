@@ -14,6 +14,7 @@ from __future__ import annotations
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -202,11 +203,31 @@ def start_stylise(
     return StyliseJob(content_rgb, style_rgb, config, stop).start()
 
 
+#: Where results go by default; files older than RESULT_MAX_AGE_S there are deleted.
+RESULTS_DIR = Path(tempfile.gettempdir()) / "gan-explorer-stylise"
+RESULT_MAX_AGE_S = 600.0  # Gradio has copied a result into its own cache long before
+
+
+def _sweep(folder: Path, max_age_s: float) -> None:
+    """Delete result PNGs older than ``max_age_s`` (a shared server never fills its disk)."""
+    cutoff = time.time() - max_age_s
+    for old in folder.glob("stylised-*.png"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
+        except OSError:
+            continue
+
+
 def save_result(image: np.ndarray, out_dir: str | Path | None = None) -> Path:
-    """Write the result as a PNG in ``out_dir`` (a new temp folder by default)."""
-    folder = Path(out_dir or tempfile.mkdtemp(prefix="gan-explorer-stylise-"))
+    """Write the result as a PNG in ``out_dir`` (default :data:`RESULTS_DIR`, where results
+    older than ten minutes are deleted: Gradio serves its own copy)."""
+    folder = Path(out_dir) if out_dir is not None else RESULTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"stylised-{time.strftime('%Y%m%d-%H%M%S')}.png"
+    if out_dir is None:
+        _sweep(folder, RESULT_MAX_AGE_S)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    path = folder / f"stylised-{stamp}-{uuid.uuid4().hex[:8]}.png"
     Image.fromarray(image).save(path)
     return path
 

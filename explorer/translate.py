@@ -67,6 +67,24 @@ def list_cyclegan_checkpoints(root: str | Path = PRETRAINED_DIR) -> list[tuple[s
     return found
 
 
+def cyclegan_choices(root: str | Path = PRETRAINED_DIR) -> list[tuple[str, str]]:
+    """(label, key) for a dropdown: the key is the checkpoint's folder name, never a path
+    (a hosted page shows no server path; :func:`checkpoint_folder` turns it back)."""
+    return [(label, Path(folder).name) for label, folder in list_cyclegan_checkpoints(root)]
+
+
+def checkpoint_folder(key: str | None, root: str | Path = PRETRAINED_DIR) -> str:
+    """The folder of a CycleGAN checkpoint key from :func:`cyclegan_choices`.
+
+    Raises:
+        ValueError: no such CycleGAN checkpoint (a key is never taken as a path).
+    """
+    for _, folder in list_cyclegan_checkpoints(root):
+        if Path(folder).name == key:
+            return folder
+    raise ValueError(f"There is no CycleGAN checkpoint called {str(key)[:80]!r} here.")
+
+
 def example_names() -> list[str]:
     return list(EXAMPLES)
 

@@ -499,17 +499,37 @@ def test_deploy_space_dry_run_folder(tiny_cgan, tmp_path):
 def test_deploy_space_refusals(tmp_path):
     from explorer import deploy
 
-    with pytest.raises(
-        deploy.DeployError, match="streamlit edition of the explorer does not exist yet"
-    ):
-        deploy.build_space_folder(tmp_path / "a", "alice/x", sdk="streamlit")
+    with pytest.raises(deploy.DeployError, match="unknown --sdk 'shiny'"):
+        deploy.build_space_folder(tmp_path / "a", "alice/x", sdk="shiny")
     with pytest.raises(deploy.DeployError, match="no checkpoint 'nope'"):
         deploy.build_space_folder(tmp_path / "b", "alice/x", checkpoints=["nope"])
-    assert (
-        deploy.main(["alice/x", "--sdk", "streamlit", "--dry-run", "--out", str(tmp_path / "c")])
-        == 2
-    )
     assert deploy.main(["alice/x", "--dry-run"]) == 2
+
+
+def test_deploy_streamlit_space_dry_run_is_a_docker_space(tiny_cgan, tmp_path, capsys):
+    """The Streamlit edition: a Docker Space (sdk: docker, app_port: 8501) whose Dockerfile
+    runs `streamlit run` on 8501 with a health check on /_stcore/health."""
+    from explorer import deploy
+
+    out = tmp_path / "space"
+    args = ["alice/x", "--sdk", "streamlit", "--checkpoints", f"{tiny_cgan},hf://alice/tiny"]
+    assert deploy.main([*args, "--enable-training", "--dry-run", "--out", str(out)]) == 0
+    assert "docker build" in capsys.readouterr().out
+    files = [p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()]
+    for name in ("Dockerfile", "README.md", "requirements.txt", "explorer/streamlit_ui/app.py"):
+        assert name in files
+    assert "app.py" not in files  # no Gradio entry point
+    front = _front_matter(out / "README.md")
+    assert front["sdk"] == "docker" and front["app_port"] == 8501
+    assert front["app_file"] == "explorer/streamlit_ui/app.py" and "sdk_version" not in front
+    dockerfile = (out / "Dockerfile").read_text()
+    assert "EXPOSE 8501" in dockerfile and "/_stcore/health" in dockerfile
+    assert '"streamlit", "run", "explorer/streamlit_ui/app.py", "--server.port=8501"' in dockerfile
+    assert 'GAN_EXPLORER_CHECKPOINTS="hf://alice/tiny"' in dockerfile
+    assert "GAN_EXPLORER_ENABLE_TRAINING=1" in dockerfile
+    assert "?embed=true" in (out / "README.md").read_text()
+    shipped = (ROOT / "spaces" / "streamlit" / "Dockerfile").read_text()
+    assert shipped == deploy.streamlit_dockerfile()  # the documented Space is the same
 
 
 def test_deploy_space_uploads_a_space(tiny_cgan, monkeypatch):

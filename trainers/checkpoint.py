@@ -9,7 +9,9 @@ One checkpoint is one folder:
     train_state.safetensors    optimiser states and RNG states (training runs only; not shipped)
 
 The folder is written next to its final place and renamed into it, so a killed process leaves
-either the old checkpoint or the new one, never half of each.
+either the old checkpoint or the new one, never half of each. A write that fails (a full disk)
+removes its half-written copy, keeps the previous checkpoint as it was and raises
+:class:`CheckpointWriteError` saying so.
 """
 
 from __future__ import annotations
@@ -38,6 +40,10 @@ TRAIN_STATE_FILE = "train_state.safetensors"
 
 class CheckpointError(ValueError):
     """A file that is not a usable GAN Explorer checkpoint. The message names the file and why."""
+
+
+class CheckpointWriteError(CheckpointError):
+    """Writing a checkpoint failed (disk full, no permission); the previous one is untouched."""
 
 
 def library_versions() -> dict[str, str]:
@@ -78,19 +84,29 @@ def save_checkpoint(
     directory = Path(directory)
     tmp = directory.with_name(f".{directory.name}.tmp")
     old = directory.with_name(f".{directory.name}.old")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    save_file(
-        _detached(weights),
-        str(tmp / WEIGHTS_FILE),
-        metadata={"kind": KIND, "step": str(meta.get("step", 0))},
-    )
-    if train_state is not None:
-        save_file(_detached(train_state), str(tmp / TRAIN_STATE_FILE), metadata={"kind": KIND})
-    _write_json(tmp / META_FILE, {"format": FORMAT_VERSION, "kind": KIND, **meta})
-    for f in tmp.iterdir():  # make the bytes durable before the rename makes them visible
-        with open(f, "rb") as handle:
-            os.fsync(handle.fileno())
+    try:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        save_file(
+            _detached(weights),
+            str(tmp / WEIGHTS_FILE),
+            metadata={"kind": KIND, "step": str(meta.get("step", 0))},
+        )
+        if train_state is not None:
+            save_file(_detached(train_state), str(tmp / TRAIN_STATE_FILE), metadata={"kind": KIND})
+        _write_json(tmp / META_FILE, {"format": FORMAT_VERSION, "kind": KIND, **meta})
+        for f in tmp.iterdir():  # make the bytes durable before the rename makes them visible
+            with open(f, "rb") as handle:
+                os.fsync(handle.fileno())
+    except OSError as error:  # disk full, read-only, quota: nothing of the old one was touched
+        shutil.rmtree(tmp, ignore_errors=True)
+        kept = (
+            "the previous checkpoint there is kept" if directory.exists() else "nothing was saved"
+        )
+        reason = error.strerror or str(error) or type(error).__name__
+        raise CheckpointWriteError(
+            f"could not write checkpoint {directory} ({reason}); {kept}"
+        ) from error
     shutil.rmtree(old, ignore_errors=True)
     if directory.exists():
         os.replace(directory, old)
@@ -304,6 +320,13 @@ def load_weights_and_state(
     meta = read_meta(directory)
     weights = read_safetensors(directory / WEIGHTS_FILE)
     train_state = read_safetensors(directory / TRAIN_STATE_FILE)
+    groups = meta.get("optimizer_param_groups") or {} if int(meta.get("step") or 0) > 0 else {}
+    for prefix in groups:  # checked here, before a trainer is built or a file is touched
+        if not any(key.startswith(f"{prefix}/") for key in train_state):
+            raise CheckpointError(
+                f"{directory / TRAIN_STATE_FILE} holds no {prefix} state: it does not belong to "
+                f"this checkpoint (or is damaged), so the run cannot be resumed from it"
+            )
     return meta, weights, train_state
 
 

@@ -10,6 +10,11 @@ Each step:
 The engine knows nothing about printing or plotting: it reports ``Step``/``Samples``/
 ``Checkpointed``/``Finished`` events to a callback (see trainers/events.py). The run loop it
 shares with the CycleGAN trainer is trainers/loop.py; its options are ``TrainConfig`` below.
+
+On several processes (``dist``, trainers/distributed.py) each one takes its own rows of every
+global batch (real images and noise) and DDP averages the gradients: the run is the one a single
+process would make with the global batch, up to BatchNorm (and minibatch-std) statistics, which
+are per process, and float rounding.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +36,7 @@ from trainers import checkpoint as ckpt
 from trainers.data import DATASETS, ImageData, to_uint8_images
 from trainers.device import PRECISIONS, autocast, resolve_precision
 from trainers.diffaugment import DiffAugment, parse_policy
+from trainers.distributed import Distributed, resume_batch_size
 from trainers.events import Step
 from trainers.images import make_grid
 from trainers.loop import (
@@ -83,7 +90,8 @@ class TrainConfig:
     model: str = "dcgan"
     dataset: str = option(
         "mnist",
-        f"{', '.join(DATASETS)} or folder:PATH (one sub-folder per class)",
+        f"{', '.join(DATASETS)} or folder:PATH (one sub-folder per class); synthetic[:N] = "
+        "N made-up 28x28 images (smoke tests)",
         group="data",
         ui=False,  # the Train tab offers the data sets it finds
     )
@@ -95,7 +103,12 @@ class TrainConfig:
         step=100,
     )
     batch_size: int = option(
-        64, "real images per D update", group="optimisation", minimum=2, maximum=4096, step=1
+        64,
+        "real images per D update (per process: the global batch is this x the processes)",
+        group="optimisation",
+        minimum=2,
+        maximum=4096,
+        step=1,
     )
     loss: str = option(
         "non-saturating",
@@ -147,7 +160,7 @@ class TrainConfig:
     diffaugment: str = option(  # QUALITY: trainers/diffaugment.py (Zhao et al. 2020)
         "",
         "DiffAugment policy applied to real and fake images before every D call, e.g. "
-        "color,translation,cutout (empty = off; for small data sets)",
+        "color,translation,cutout (default off; for small data sets)",
         group="optimisation",
         ui_label="DiffAugment policy",
     )
@@ -194,6 +207,8 @@ class GANTrainer(TrainingLoop):
         device: where to train.
         out_dir: the run folder (checkpoint/, log.jsonl, samples/); None trains in memory only.
         command: the command line that started the run (stored in checkpoints).
+        dist: the processes training together (default: this one alone); ``config.batch_size``
+            is per process.
     """
 
     def __init__(
@@ -205,16 +220,27 @@ class GANTrainer(TrainingLoop):
         device: torch.device | str = "cpu",
         out_dir: str | Path | None = None,
         command: str = "",
+        dist: Distributed | None = None,
     ) -> None:
         self.spec, self.model_config, self.config, self.data = spec, model_config, config, data
         self.device = torch.device(device)
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.command = command
+        self.dist = dist or Distributed(device=self.device)
         if spec.conditional and not data.class_names:
             raise ValueError(f"{spec.name} needs a labelled data set; {data.name} has no classes")
+        self.global_batch = config.batch_size * self.dist.world_size
+        if self.dist.enabled and len(data) < self.global_batch:
+            raise ValueError(
+                f"{data.name} has {len(data)} images, fewer than the global batch of "
+                f"{self.global_batch} ({self.dist.world_size} processes x {config.batch_size})"
+            )
 
-        torch.manual_seed(config.seed)
+        torch.manual_seed(config.seed)  # the same initial weights in every process
         self.generator, self.discriminator = spec.build(model_config)
+        # SyncBatchNorm only on several GPUs (no CPU kernels); before the optimisers and EMA
+        self.generator = self.dist.convert_batchnorm(self.generator)
+        self.discriminator = self.dist.convert_batchnorm(self.discriminator)
         self.generator.to(self.device)
         self.discriminator.to(self.device)
         self.channels_last = any(
@@ -228,9 +254,11 @@ class GANTrainer(TrainingLoop):
         )
         # EMA of G's weights: torch's AveragedModel with the warm-up decay below. The averaged
         # copy is ``generator_ema`` (AveragedModel.module), saved as "G_ema.*".
+        # Several processes: only the main one keeps it (G is the same everywhere, so its average
+        # is too: the same EMA as one process with the global batch) and saves it.
         self.ema: AveragedModel | None = None
         self.generator_ema: nn.Module | None = None
-        if config.ema_decay > 0:
+        if config.ema_decay > 0 and self.dist.is_main:
             self.ema = AveragedModel(
                 self.generator, multi_avg_fn=ema_with_warmup(config.ema_decay), use_buffers=False
             )
@@ -239,6 +267,12 @@ class GANTrainer(TrainingLoop):
         betas = (config.beta1, config.beta2)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr_g, betas=betas)
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr_d, betas=betas)
+        # What the half-steps call. G and D are wrapped in DDP separately (never one module
+        # holding both), and each wrapper only runs in its own half-step (d_train in d_step,
+        # g_train in g_step), so a DDP forward is always followed by a backward into all of its
+        # parameters. With one process both are the plain modules: no overhead.
+        self.g_train = self.dist.wrap(self.generator)
+        self.d_train = self.dist.wrap(self.discriminator)
         # QUALITY: DiffAugment before every D call (identity when the policy is empty), and
         # the AC-GAN class-loss weight (0 unless the cGAN's conditioning is "acgan").
         self.augment = DiffAugment(config.diffaugment)
@@ -249,9 +283,13 @@ class GANTrainer(TrainingLoop):
         )
 
         self.step = 0  # G updates done
-        self.batches_drawn = 0  # real batches consumed (sets the data order, so resume is exact)
+        self.batches_drawn = 0  # GLOBAL real batches consumed (sets the data order: exact resume)
         self.wall_time_before = 0.0  # seconds spent in earlier sessions of this run
-        self.rng = torch.Generator().manual_seed(config.seed + 1)  # noise and fake labels
+        # Noise, fake labels and WGAN-GP's mixing weights: the SAME generator in every process,
+        # each drawing the global batch and keeping its own rows (_draw). So ranks get different
+        # noise, reproducibly; N processes see the noise one process sees with the global batch;
+        # and the one saved state resumes on any number of processes.
+        self.rng = torch.Generator().manual_seed(config.seed + 1)
         fixed = torch.Generator().manual_seed(config.seed + 2)
         n = config.num_samples
         if spec.conditional:  # one row per class
@@ -267,8 +305,10 @@ class GANTrainer(TrainingLoop):
     # --- data and noise -------------------------------------------------------------------------
 
     def _real_batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The next batch of a per-epoch shuffle seeded by (seed, epoch): resuming replays it exactly."""
-        per_epoch = max(1, len(self.data) // self.config.batch_size)
+        """This process's rows of the next global batch of a per-epoch shuffle seeded by
+        (seed, epoch): every process shuffles alike and takes its own block, and resuming (on
+        any number of processes) replays the order exactly."""
+        per_epoch = max(1, len(self.data) // self.global_batch)
         epoch, index = divmod(self.batches_drawn, per_epoch)
         if getattr(self, "_order_epoch", None) != epoch:  # one shuffle per epoch, cached
             seed = self.config.seed * 100_003 + epoch
@@ -277,26 +317,31 @@ class GANTrainer(TrainingLoop):
             )
             self._order_epoch = epoch
         order = self._order
-        b = self.config.batch_size
-        indices = order[index * b : (index + 1) * b]
+        b = self.global_batch
+        indices = self.dist.local(order[index * b : (index + 1) * b])  # (batch_size,)
         self.batches_drawn += 1
         x, y = self.data.batch(indices, self.device)
         if self.channels_last and self.device.type == "cpu":
             x = x.contiguous(memory_format=torch.channels_last)
         return x, y
 
+    def _draw(self, sample: Callable[..., torch.Tensor], n: int, *shape: int) -> torch.Tensor:
+        """``sample((n * world_size, *shape), generator=self.rng)``, this process's n rows, on
+        the device. One process: exactly ``sample((n, *shape), generator=self.rng)``."""
+        rows = sample((n * self.dist.world_size, *shape), generator=self.rng)
+        return self.dist.local(rows).to(self.device)
+
     def _noise(self, n: int) -> tuple[torch.Tensor, torch.Tensor | None]:
-        z = torch.randn(n, self.model_config.latent_dim, generator=self.rng).to(self.device)
+        z = self._draw(torch.randn, n, self.model_config.latent_dim)  # (n, latent_dim)
         labels = None
         if self.spec.conditional:
-            labels = torch.randint(0, self.model_config.num_classes, (n,), generator=self.rng).to(
-                self.device
-            )
+            k = self.model_config.num_classes
+            labels = self._draw(partial(torch.randint, 0, k), n)  # (n,)
         return z, labels
 
     @property
     def epoch(self) -> float:
-        return self.batches_drawn * self.config.batch_size / len(self.data)
+        return self.batches_drawn * self.global_batch / len(self.data)
 
     # --- the two half-steps of the game --------------------------------------------------------
 
@@ -312,18 +357,26 @@ class GANTrainer(TrainingLoop):
             # QUALITY: D sees DiffAugment'ed real and fake images (no-op when off); an AC-GAN
             # also classifies both (Odena et al. 2017)
             real, fake = self.augment(real, self.rng), self.augment(fake, self.rng)
+            # ACC: real and fake go through D's DDP wrapper (d_train): two forwards, one backward,
+            # safe because buffers are not broadcast (trainers/distributed.py, DDP_KWARGS)
             real_logits, real_classes = self._discriminate(
-                real, labels if self.spec.conditional else None
+                real, labels if self.spec.conditional else None, self.d_train
             )
-            fake_logits, fake_classes = self._discriminate(fake, fake_labels)
+            fake_logits, fake_classes = self._discriminate(fake, fake_labels, self.d_train)
             loss = d_loss(cfg.loss, real_logits, fake_logits)
             if self.class_weight:
                 loss = loss + self.class_weight * (
                     class_loss(real_classes, labels) + class_loss(fake_classes, fake_labels)
                 )
         if cfg.loss == "wgan-gp":
+            # ACC: the penalty runs on the UNWRAPPED D: its inner torch.autograd.grad (w.r.t. the
+            # mixed images only) never enters DDP, which does not support autograd.grad; the outer
+            # backward below still all-reduces the penalty's share of D's gradients, because
+            # DDP's hooks sit on the parameters, not on the wrapper's forward. Mixing weights:
+            # the global batch's, this process's rows (as the noise).
+            alpha = self._draw(torch.rand, real.shape[0], *[1] * (real.dim() - 1))  # (B, 1, 1, 1)
             loss = loss + cfg.gp_weight * gradient_penalty(
-                self.discriminator, real, fake.float(), fake_labels, generator=self.rng
+                self.discriminator, real, fake.float(), fake_labels, alpha=alpha
             )
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
@@ -335,13 +388,15 @@ class GANTrainer(TrainingLoop):
         }
 
     def _discriminate(
-        self, x: torch.Tensor, labels: torch.Tensor | None
+        self, x: torch.Tensor, labels: torch.Tensor | None, net: nn.Module | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """QUALITY: D's logits (B,) in float32 and, for an AC-GAN, its class logits (B, K)."""
+        """QUALITY: D's logits (B,) in float32 and, for an AC-GAN, its class logits (B, K).
+        ``net``: D or its DDP wrapper (ACC: d_step passes ``d_train``); default the plain D."""
+        net = self.discriminator if net is None else net
         if self.class_weight:
-            logits, class_logits = self.discriminator(x, labels, return_classes=True)
+            logits, class_logits = net(x, labels, return_classes=True)
             return logits.float(), class_logits
-        return self.discriminator(x, labels).float(), None
+        return net(x, labels).float(), None
 
     def g_step(self) -> dict[str, float]:
         """One G update: make fakes, ask D, move G so D calls them real (D is not updated)."""
@@ -351,7 +406,9 @@ class GANTrainer(TrainingLoop):
         )  # gradients flow through D to G, D's weights stay put
         try:
             with autocast(self.device, self.precision):
-                fake = self.generator(z, labels)
+                # ACC: G through its DDP wrapper (its gradients are all-reduced); D below is the
+                # plain module: frozen here, so no DDP wrapper that would wait for its gradients
+                fake = self.g_train(z, labels)
                 # QUALITY: the same DiffAugment as in D's step; AC-GAN: G also wants its fakes
                 # classified as the labels it was asked for
                 fake_logits, fake_classes = self._discriminate(self.augment(fake, self.rng), labels)
@@ -375,8 +432,18 @@ class GANTrainer(TrainingLoop):
         d_stats = [self.d_step() for _ in range(self.config.d_steps)]
         g_stats = self.g_step()
         self.step += 1
-        d_last = d_stats[-1]
-        losses = {"d": d_last["d"], "g": g_stats["g"]}
+        # Several processes: the global batch's numbers (one all-reduce; one process: as is). So
+        # every process sees the same losses and all stop together if one diverges.
+        shared = self.dist.mean(
+            {
+                "d": d_stats[-1]["d"],
+                "g": g_stats["g"],
+                "d_real": d_stats[-1]["d_real"],
+                "d_fake": d_stats[-1]["d_fake"],
+            }
+        )
+        d_last = {"d_real": shared.pop("d_real"), "d_fake": shared.pop("d_fake")}
+        losses = shared  # {"d": ..., "g": ...}
         if not all(math.isfinite(v) for v in losses.values()):
             raise TrainingDiverged(
                 f"the {'D' if not math.isfinite(losses['d']) else 'G'} loss became {losses} at step {self.step}; "
@@ -389,7 +456,7 @@ class GANTrainer(TrainingLoop):
             losses=losses,
             d_real=d_last["d_real"],
             d_fake=d_last["d_fake"],
-            images_per_s=self.config.batch_size * self.config.d_steps / max(elapsed, 1e-9),
+            images_per_s=self.global_batch * self.config.d_steps / max(elapsed, 1e-9),
             wall_time=self.wall_time(),
         )
 
@@ -436,12 +503,18 @@ class GANTrainer(TrainingLoop):
         steps: int | None = None,
         command: str = "",
         overrides: dict[str, Any] | None = None,
+        dist: Distributed | None = None,
     ) -> GANTrainer:
         """Rebuild a trainer from ``out_dir/checkpoint``: weights, optimisers, RNG, step, data position.
 
         ``steps`` raises (or keeps) the target; ``overrides`` changes other TrainConfig fields
         (e.g. ``max_seconds``, the intervals). The JSONL log is cut back to the checkpoint's step
         so the resumed run continues it with no gap and no duplicate.
+
+        A run written by N processes resumes on ``dist``'s M (1 included): the global batch
+        stays (the per-process batch becomes global / M), so the data position (in global
+        batches), the noise generator's state (the same in every process) and the optimisation
+        continue as if nothing had changed.
         """
         out_dir = Path(out_dir)
         meta, weights, train_state = ckpt.load_weights_and_state(out_dir)
@@ -452,6 +525,9 @@ class GANTrainer(TrainingLoop):
         values |= overrides or {}
         if steps is not None:
             values["steps"] = steps
+        world_size = dist.world_size if dist is not None else 1
+        global_batch = int(meta.get("global_batch_size", values["batch_size"]))
+        values["batch_size"] = resume_batch_size(global_batch, world_size)
         train_config = TrainConfig(**values)
         trainer = cls(
             spec,
@@ -461,12 +537,14 @@ class GANTrainer(TrainingLoop):
             device,
             out_dir,
             command or meta.get("command", ""),
+            dist,
         )
         trainer.restore(meta, weights, train_state, out_dir / "checkpoint")
         trainer.rng.set_state(train_state["rng/noise"])
         if trainer.ema is not None:  # one average per G update, plus the initial copy
             trainer.ema.n_averaged.fill_(trainer.step + 1)
-        truncate_log(out_dir / "log.jsonl", trainer.step)
+        if trainer.dist.is_main:  # only the main process writes the run folder
+            truncate_log(out_dir / "log.jsonl", trainer.step)
         return trainer
 
 

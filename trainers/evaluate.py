@@ -28,8 +28,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from trainers.checkpoint import read_helper_model, save_helper_model
+from trainers.checkpoint import CheckpointError, read_helper_model, save_helper_model
 from trainers.data import ImageData, load_dataset
+from trainers.judge_report import format_per_class_table, judge_report
 from trainers.paths import classifier_dir
 from trainers.pipeline import GANPipeline, uint8_to_model_input
 
@@ -218,9 +219,15 @@ def evaluate_checkpoint(
         "sampling_images_per_s": round(n / sample_seconds, 1),
         "inception_fid": _inception_fid_note(),
     }
-    if samples.labels is not None:
-        asked = samples.labels.numpy()
+    asked = None if samples.labels is None else samples.labels.numpy()
+    if asked is not None:
         result["label_accuracy"] = round(float((predicted == asked).mean()), 4)
+    # The second opinion: a held-out judge of another design, never used to choose checkpoints
+    # or tune recipes (trainers/judge.py). Same images, its own classifier-FID and floor.
+    try:
+        result["judge"] = judge_report(samples.images, asked, dataset)
+    except CheckpointError as error:  # e.g. folder: data sets have no judge
+        result["judge"] = {"skipped": str(error)}
     return result
 
 
@@ -261,6 +268,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     for path in args.checkpoint:
         result = evaluate_checkpoint(path, args.data_dir, args.n, args.classifier, args.seed)
         print(json.dumps(result, indent=2))
+        if "per_class" in result.get("judge", {}):
+            print(format_per_class_table(result["judge"]))
         if args.grid:
             write_sample_grid(path, args.grid / f"{Path(result['checkpoint']).name}.png")
         if args.write_meta:

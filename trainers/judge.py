@@ -249,7 +249,9 @@ def save_judge(
         {"kind": JUDGE_KIND, "config": config, "weights_dtype": "float16", **meta},
     )
     if real_stats is not None:
-        save_file({k: v.contiguous() for k, v in real_stats.items()}, str(directory / STATS_FILE))
+        # float32 is plenty for a mean and covariance and halves the file
+        stats = {k: v.float().contiguous() for k, v in real_stats.items()}
+        save_file(stats, str(directory / STATS_FILE))
     return directory
 
 
@@ -281,7 +283,8 @@ def load_judge(dataset_or_dir: str | Path) -> tuple[JudgeNet, dict[str, Any]]:
 
 
 def read_real_stats(directory: str | Path) -> dict[str, np.ndarray]:
-    """{"mu": (D,), "cov": (D, D)} of the judge's features of the real test images (float64)."""
+    """{"mu": (D,), "cov": (D, D)} of the judge's features of the real test images (stored as
+    float32, returned as float64)."""
     tensors = read_safetensors(Path(directory) / STATS_FILE)
     return {k: v.double().numpy() for k, v in tensors.items()}
 

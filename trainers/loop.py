@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from trainers import checkpoint as ckpt
+from trainers.distributed import ChecksumLog, Distributed
 from trainers.events import Callback, Checkpointed, Finished, Samples, Step
 from trainers.registry import config_to_dict
 
@@ -37,7 +38,9 @@ class TrainingLoop:
     trainers/engine.py, ``CycleGANTrainer`` in trainers/cyclegan/trainer.py) provides
     ``train_step``, ``sample_grid``, ``meta`` and ``players`` (the networks to save under their prefixes), and sets
     ``config``, ``model_config``, ``out_dir``, ``device``, ``precision``, ``command``, ``opt_g``,
-    ``opt_d``, ``step``, ``batches_drawn`` and ``wall_time_before``.
+    ``opt_d``, ``step``, ``batches_drawn`` and ``wall_time_before``, and ``dist`` when it trains
+    on several processes (trainers/distributed.py): then every process runs this loop in step,
+    and only the main process samples and saves.
     """
 
     config: Any
@@ -49,8 +52,9 @@ class TrainingLoop:
     opt_g: torch.optim.Optimizer
     opt_d: torch.optim.Optimizer
     step: int
-    batches_drawn: int
+    batches_drawn: int  # GLOBAL batches drawn (world-size independent, see common_meta)
     wall_time_before: float
+    dist: Distributed = Distributed()  # one process unless a trainer sets it
 
     def train_step(self) -> Step:
         raise NotImplementedError
@@ -78,6 +82,9 @@ class TrainingLoop:
         training in this session have passed (both checked between steps); then save."""
         callback = callback or (lambda event: None)
         cfg = self.config
+        dist = self.dist
+        writes = self.out_dir is not None and dist.is_main  # only the main process writes files
+        checksums = ChecksumLog.from_environment(dist.rank)  # None unless debugging
         self._run_started = time.perf_counter()
         max_seconds = getattr(cfg, "max_seconds", 0.0)
         reason, message = "done", ""
@@ -85,30 +92,36 @@ class TrainingLoop:
             while self.step < cfg.steps:
                 if stop is not None and stop.is_set():
                     reason = "stopped"
-                    break
-                if max_seconds and time.perf_counter() - self._run_started >= max_seconds:
+                elif max_seconds and time.perf_counter() - self._run_started >= max_seconds:
                     reason, message = "stopped", f"time budget of {max_seconds:g} s reached"
+                # Several processes must stop at the same step, or the others would wait forever
+                # in the next all-reduce: stop everywhere when one process wants to (an
+                # all-reduce per step, only when there is a stop event or a time budget).
+                if dist.enabled and (stop is not None or max_seconds):
+                    if dist.any(reason == "stopped") and reason != "stopped":
+                        reason, message = "stopped", "another process stopped"
+                if reason == "stopped":
                     break
                 callback(self.train_step())
-                if cfg.sample_every and self.step % cfg.sample_every == 0:
+                if checksums is not None:
+                    checksums.write(self.step, self.players())
+                if dist.is_main and cfg.sample_every and self.step % cfg.sample_every == 0:
                     callback(Samples(self.step, self.sample_grid()))
-                if (
-                    self.out_dir is not None
-                    and cfg.checkpoint_every
-                    and self.step % cfg.checkpoint_every == 0
-                ):
+                if writes and cfg.checkpoint_every and self.step % cfg.checkpoint_every == 0:
+                    # no barrier: the others go on and wait in the next all-reduce
                     callback(Checkpointed(self.step, str(self.save())))
         except KeyboardInterrupt:  # Ctrl-C: keep what was learned, then stop
-            if self.out_dir is not None and self.step > 0:
+            if writes and self.step > 0:
                 callback(Checkpointed(self.step, str(self.save())))
             callback(Finished(self.step, "stopped", "interrupted"))
             raise
         except TrainingDiverged as error:
             callback(Finished(self.step, "error", str(error)))
             raise
-        if self.out_dir is not None and self.step > 0:
+        if writes and self.step > 0:
             callback(Samples(self.step, self.sample_grid()))
             callback(Checkpointed(self.step, str(self.save())))
+        dist.barrier()  # the others return once the final checkpoint is on disk
         finished = Finished(self.step, reason, message)
         callback(finished)
         return finished
@@ -140,7 +153,10 @@ class TrainingLoop:
             "latent_dim": latent_dim,
             "step": self.step,
             "epoch": round(self.epoch, 4),
+            # the data position, in GLOBAL batches of global_batch_size images (all processes
+            # together): a run resumes at the same place on any number of processes
             "batches_drawn": self.batches_drawn,
+            **self.dist.describe(self.config.batch_size),  # world_size, global_batch_size
             "seed": self.config.seed,
             "device": str(self.device),
             "precision": self.precision,

@@ -79,13 +79,17 @@ def gradient_penalty(
     fake: torch.Tensor,
     labels: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
+    alpha: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """WGAN-GP (Gulrajani et al. 2017): E[(‖∇_x̂ D(x̂)‖₂ - 1)²] on random mixes x̂ of real and fake.
 
-    ``generator`` (a CPU torch.Generator) makes the mixing weights reproducible, e.g. on resume.
+    ``generator`` (a CPU torch.Generator) makes the mixing weights reproducible, e.g. on resume;
+    or pass them as ``alpha`` (B, 1, 1, 1) (several processes draw them for the global batch).
     """
     shape = (real.shape[0], *([1] * (real.dim() - 1)))
-    alpha = torch.rand(shape, generator=generator).to(real.device, real.dtype)  # (B, 1, 1, 1)
+    if alpha is None:
+        alpha = torch.rand(shape, generator=generator)
+    alpha = alpha.to(real.device, real.dtype)  # (B, 1, 1, 1)
     mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)  # (B, C, H, W)
     scores = discriminator(mixed, labels)
     (grads,) = torch.autograd.grad(scores.sum(), mixed, create_graph=True)

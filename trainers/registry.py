@@ -11,7 +11,7 @@ junyanz/CycleGAN pattern). ``families(...)`` lists them in display order:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,22 @@ TRAINERS: tuple[str, ...] = ("gan", "cyclegan")
 
 
 @dataclass(frozen=True)
+class Preset:
+    """A named starting point of a family: model-config values and, optionally, training values.
+
+    Args:
+        model: the family config's values, e.g. ``{"channels": (64, 32)}``.
+        train: ``TrainConfig`` values, e.g. ``{"batch_size": 32, "lr_g": 1e-3}`` (the CLI and
+            the Train tab start from them; the user's own flags and widgets still win).
+        description: one line for ``--help`` and the explorer.
+    """
+
+    model: Mapping[str, Any] = field(default_factory=dict)
+    train: Mapping[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """Everything generic code needs to know about one family.
 
@@ -41,7 +57,8 @@ class ModelSpec:
         generator_cls / discriminator_cls: ``nn.Module`` classes built from a config.
         conditional: True when G and D take class labels.
         default_config: builds the default config for an image shape (and overrides).
-        presets: named config overrides, e.g. ``{"classroom": {...}}``.
+        presets: named starting points: a :class:`Preset` (model and training values) or a
+            plain dict of model-config values, e.g. ``{"resize-conv": {"upsample": ...}}``.
         description: one line for ``--help`` and the explorer.
         display_name: the name people read, e.g. "DCGAN" (default: ``name``).
         order: position in every list (CLI help, dropdowns); smaller first.
@@ -58,7 +75,7 @@ class ModelSpec:
     discriminator_cls: type[nn.Module]
     conditional: bool
     default_config: Callable[..., Any]
-    presets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    presets: Mapping[str, Preset | Mapping[str, Any]] = field(default_factory=dict)
     description: str = ""
     display_name: str = ""
     order: int = 100
@@ -72,6 +89,14 @@ class ModelSpec:
             raise ValueError(f"{self.name}: unknown trainer {self.trainer!r}; one of {TRAINERS}")
         fill = object.__setattr__  # frozen: fill the derived defaults once
         fill(self, "display_name", self.display_name or self.name)
+        fill(  # a plain dict is a preset of model values only
+            self,
+            "presets",
+            {
+                name: value if isinstance(value, Preset) else Preset(model=dict(value))
+                for name, value in self.presets.items()
+            },
+        )
         fill(self, "cli_command", self.cli_command or self.name)
         if self.live_trainable is None:
             fill(self, "live_trainable", self.trainer == "gan")
@@ -87,17 +112,23 @@ class ModelSpec:
         **overrides: Any,
     ) -> Any:
         """The config for this data, with a preset and then explicit overrides applied."""
-        values: dict[str, Any] = {}
-        if preset:
-            if preset not in self.presets:
-                raise ValueError(
-                    f"{self.name} has no preset {preset!r}; presets: {sorted(self.presets) or 'none'}"
-                )
-            values.update(self.presets[preset])
+        values: dict[str, Any] = dict(self.preset(preset).model) if preset else {}
         values.update(overrides)
         if self.conditional:
             values.setdefault("num_classes", num_classes)
         return self.default_config(tuple(image_shape), **values)
+
+    def preset(self, name: str) -> Preset:
+        """The named preset, or a ValueError that lists this family's presets."""
+        if name not in self.presets:
+            raise ValueError(
+                f"{self.name} has no preset {name!r}; presets: {sorted(self.presets) or 'none'}"
+            )
+        return self.presets[name]
+
+    def preset_train_values(self, preset: str | None) -> dict[str, Any]:
+        """The ``TrainConfig`` values a preset starts from ({} for None or a model-only one)."""
+        return dict(self.preset(preset).train) if preset else {}
 
     def build(self, config: Any) -> tuple[nn.Module, nn.Module]:
         """(generator, discriminator) for a config."""
@@ -175,7 +206,14 @@ for _spec in (  # registration order = MODELS order; lists sort by `order`
         discriminator_cls=DCGANDiscriminator,
         conditional=False,
         default_config=dcgan_config_for,
-        presets={"resize-conv": {"upsample": "resize-conv"}},
+        presets={
+            "resize-conv": {"upsample": "resize-conv"},
+            "classroom": Preset(  # QUALITY: measured with benchmarks/classroom.py
+                model={"channels": (64, 32)},
+                train={"batch_size": 64, "lr_g": 1e-3, "lr_d": 1e-3},
+                description="digits within a minute on a 2-core CPU: narrow, fast-learning",
+            ),
+        },
         description="DCGAN (Radford et al. 2015): transposed-conv G, strided-conv D",
     ),
     ModelSpec(

@@ -27,6 +27,7 @@ from trainers.registry import ModelSpec, families, get_spec
 NO_PRESET = "(none)"
 TOY_DATA = "toy2d"
 FOLDER_DATA = "folder"
+UPLOAD_DATA = "upload"
 IMAGE_DATASETS: tuple[str, ...] = DATASETS
 DATA_CHOICES: list[tuple[str, str]] = [
     ("MNIST", "mnist"),
@@ -35,6 +36,13 @@ DATA_CHOICES: list[tuple[str, str]] = [
     ("an image folder", FOLDER_DATA),
     ("2-D toy (see the 2-D playground tab)", TOY_DATA),
 ]
+#: A hosted page: never a typed server path; your own images come as an upload.
+HOSTED_DATA_CHOICES: list[tuple[str, str]] = [
+    *DATA_CHOICES[:3],
+    ("your images (upload)", UPLOAD_DATA),
+    DATA_CHOICES[4],
+]
+UPLOAD_NAME = "your images"  # the data set's name in a run's status and meta.json
 TOY_MESSAGE = (
     "The 2-D toy sets (ring, grid, moons, spiral, your own points) train in the **2-D playground** "
     "tab: it shows D's heatmap and G's gradient arrows, which only make sense in 2-D."
@@ -145,8 +153,9 @@ def coerce(spec: OptionSpec, value: Any) -> Any:
                 raise ValueError
         else:
             result = str(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{spec.label} must be a {spec.type.__name__}, got {value!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        kind = {int: "whole number", float: "number", bool: "yes or no"}.get(spec.type, "text")
+        raise ValueError(f"{spec.label} must be a {kind}, got {str(value)[:40]!r}") from None
     if spec.choices and result not in spec.choices:
         raise ValueError(f"{spec.label} must be one of {', '.join(map(str, spec.choices))}")
     low, high = spec.minimum, spec.maximum
@@ -214,7 +223,10 @@ class JobOptions:
         if data == TOY_DATA:
             raise ValueError(TOY_MESSAGE)
         image_size = None
-        if data == FOLDER_DATA:
+        if data == UPLOAD_DATA:  # the images themselves come with the request (see uploads.py)
+            data = UPLOAD_NAME
+            image_size = int(values.get("image_size") or FOLDER_IMAGE_SIZE)
+        elif data == FOLDER_DATA:
             folder = str(values.get("folder") or "").strip()
             if not folder:
                 raise ValueError(
@@ -264,8 +276,9 @@ class JobOptions:
         if not spec.live_trainable:
             raise ValueError(
                 f"{spec.display_name} does not train in the browser; use "
-                f"`gan-train {spec.cli_command}`. Here: "
+                f"`gan-train {spec.cli_command}` (here: "
                 + ", ".join(name for name, _ in family_choices())
+                + ")."
             )
         if dataset:
             parse_dataset_name(self.dataset)

@@ -65,10 +65,13 @@ def history_from_log(path: Path) -> History:
 class TrainingJob(BackgroundJob):
     """One training run in a worker thread; make one with :func:`start_job`."""
 
-    def __init__(self, options: JobOptions, owner: str, run_dir: Path) -> None:
+    def __init__(
+        self, options: JobOptions, owner: str, run_dir: Path, owner_id: str | None = None
+    ) -> None:
         super().__init__(name="training", target=options.steps)
         self.options = options
         self.owner = owner or "someone"
+        self.owner_id = owner_id  # who may stop or export it: a browser session's id
         self.run_dir = Path(run_dir)
         self.trainer: GANTrainer | None = None
         self.device: torch.device | None = None
@@ -83,6 +86,10 @@ class TrainingJob(BackgroundJob):
         self._frames = SampleSaver(self.run_dir / "samples")
 
     # --- describing -----------------------------------------------------------------------------
+
+    def owned_by(self, owner_id: str | None) -> bool:
+        """True when ``owner_id`` (a browser session's id) started this job."""
+        return bool(owner_id) and owner_id == self.owner_id
 
     def describe(self) -> str:
         """ "browser session 3f2a9c's dcgan on mnist (step 120 of 2000, started 14:02:11)"."""
@@ -230,6 +237,7 @@ def start_job(
     device: torch.device | str | None = None,
     classifier_dir: str | Path | None = None,
     model_overrides: dict[str, Any] | None = None,
+    owner_id: str | None = None,
 ) -> TrainingJob:
     """Claim the machine, build the trainer (new, or resumed from ``resume_dir``) and start it.
 
@@ -243,6 +251,8 @@ def start_job(
         device: overrides ``options.device``.
         classifier_dir: reference classifier (default ``pretrained/classifiers/<dataset>``).
         model_overrides: extra model-config fields (tests use tiny models).
+        owner_id: who may stop or export the job (a browser session's id); see
+            :meth:`TrainingJob.owned_by`.
     Raises:
         TrainingDisabledError, JobBusyError, ValueError, DataUnavailableError, CheckpointError.
     """
@@ -251,7 +261,7 @@ def start_job(
     if resume_dir is None:
         options.check(dataset=data is None)
     run_dir = Path(resume_dir) if resume_dir is not None else _new_run_dir(options, runs_dir)
-    job = TrainingJob(options, owner, run_dir)
+    job = TrainingJob(options, owner, run_dir, owner_id)
     TRAINING_SLOT.claim(job, describe=lambda other: other.describe())
     for old in TRAINING_SLOT.recent():  # free the models and data of ended runs
         if old is not job:

@@ -12,6 +12,7 @@ import gradio as gr
 import numpy as np
 
 from explorer import ask_d
+from explorer.tabs.uploads import CheckedImage  # HARDEN (issue 17): uploads via load_image
 from trainers.checkpoint import CheckpointError
 
 if TYPE_CHECKING:
@@ -84,12 +85,13 @@ def build_tab(ctx: ExplorerContext) -> None:
             layers=False,
             elem_id="ask-d-sketch",
         )
-        upload = gr.Image(
+        upload = CheckedImage(
             label="…or upload a picture (used instead of the drawing)",
             type="numpy",
             image_mode="RGB",
             sources=["upload", "clipboard"],
             elem_id="ask-d-upload",
+            upload_name="uploaded picture",
         )
     with gr.Row(equal_height=True):
         n = gr.Slider(2, 16, value=8, step=1, precision=0, label="samples to compare", scale=3)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 import numpy as np
 
-from explorer import latents
+from explorer import inputs, latents
 from explorer.tabs.generate import LABEL_MARGIN, class_names, fill_on_first_open
 from trainers import latent_space
 from trainers.checkpoint import CheckpointError
@@ -55,12 +55,12 @@ def on_classes(
         if not names:
             raise ValueError(f"{checkpoint} is not a conditional GAN: it has no classes")
         index = names.index(class_name) if class_name in names else 0
-        every, ncol = latent_space.one_z_every_class(
-            ckpt, int(seed or 0), int(rows or 1), float(truncation)
-        )
-        one = latent_space.one_class_grid(
-            ckpt, index, int(seed or 0), int(side or 1) ** 2, float(truncation)
-        )
+        seed = inputs.seed(seed)  # the API can send anything: one sentence for a bad value
+        rows = inputs.whole(rows, "The number of rows", 1, 4, 2)
+        side = inputs.whole(side, "The grid side", 1, 6, 4)
+        truncation = inputs.number(truncation, "Truncation ψ", 0.0, 1.5, 1.0)
+        every, ncol = latent_space.one_z_every_class(ckpt, seed, rows, truncation)
+        one = latent_space.one_class_grid(ckpt, index, seed, side**2, truncation)
     except (CheckpointError, ValueError) as error:
         return None, None, f"⚠️ {error}"
     every_picture = latents.captioned_grid(

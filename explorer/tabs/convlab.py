@@ -17,7 +17,7 @@ from typing import Any
 
 import gradio as gr
 
-from explorer import charts, convlab
+from explorer import charts, convlab, inputs
 
 INTRO_MD = """
 ### Transposed convolution, opened up
@@ -74,6 +74,24 @@ _ERROR_PREFIX = "⚠️ **PyTorch would refuse these parameters:** "
 # --------------------------------------------------------------------------------------
 
 
+def _checked(size: Any, k: Any, s: Any, p: Any, op: Any, seed: Any) -> tuple[int, ...]:
+    """The sliders' values as ints in their ranges (the API can send anything): raises
+    ``inputs.InputError`` (a ValueError) in one sentence."""
+    d = _DEFAULTS
+    return (
+        inputs.whole(size, "The input size n", 1, 6, d["size"]),
+        inputs.whole(k, "The kernel size k", 1, 5, d["k"]),
+        inputs.whole(s, "The stride s", 1, 4, d["s"]),
+        inputs.whole(p, "The padding p", 0, 4, d["p"]),
+        inputs.whole(op, "The output padding", 0, 3, d["op"]),
+        inputs.seed(seed),
+    )
+
+
+def _position(value: Any, what: str) -> int:
+    return inputs.whole(value, what, 0, 10**6, 0)
+
+
 def on_params(
     size: float,
     k: float,
@@ -92,9 +110,12 @@ def on_params(
     scatter html).
     """
     try:
-        view = convlab.lab_view(
-            size, k, s, p, output_padding, step, input_kind, kernel_kind, int(seed or 0), stamp
-        )
+        *numbers, seed = _checked(size, k, s, p, output_padding, seed)
+        step, stamp = _position(step, "The kernel position"), _position(stamp, "The stamp")
+    except inputs.InputError as err:
+        return (f"⚠️ {err}", "", gr.update(), gr.update(), "", "", gr.update(), "")
+    try:
+        view = convlab.lab_view(*numbers, step, input_kind, kernel_kind, seed, stamp)
     except ValueError as err:
         return (
             _ERROR_PREFIX + str(err),
@@ -131,9 +152,9 @@ def on_step(
 ) -> tuple[str, str]:
     """The kernel moved: returns (equation, steps html)."""
     try:
-        view = convlab.lab_view(
-            size, k, s, p, output_padding, step, input_kind, kernel_kind, int(seed or 0)
-        )
+        *numbers, seed = _checked(size, k, s, p, output_padding, seed)
+        step = _position(step, "The kernel position")
+        view = convlab.lab_view(*numbers, step, input_kind, kernel_kind, seed)
     except ValueError:
         return "", ""
     return view.equation_md, view.steps_html
@@ -152,22 +173,30 @@ def on_stamp(
 ) -> str:
     """The scatter slider moved: returns the scatter html."""
     try:
-        view = convlab.lab_view(
-            size, k, s, p, output_padding, 0, input_kind, kernel_kind, int(seed or 0), stamp
-        )
+        *numbers, seed = _checked(size, k, s, p, output_padding, seed)
+        stamp = _position(stamp, "The stamp")
+        view = convlab.lab_view(*numbers, 0, input_kind, kernel_kind, seed, stamp)
     except ValueError:
         return ""
     return view.scatter_html
 
 
+def _move(step: Any, delta: int, n_steps: Any) -> int:
+    try:
+        step, n_steps = _position(step, "The step"), _position(n_steps, "The steps")
+    except inputs.InputError:
+        return 0
+    return convlab.move_step(step, delta, n_steps)
+
+
 def on_prev(step: float, n_steps: int) -> int:
     """◀ button: one kernel position back."""
-    return convlab.move_step(step, -1, n_steps)
+    return _move(step, -1, n_steps)
 
 
 def on_next(step: float, n_steps: int) -> int:
     """▶ button: one kernel position forward."""
-    return convlab.move_step(step, +1, n_steps)
+    return _move(step, +1, n_steps)
 
 
 def on_play(playing: bool, step: float, n_steps: int) -> tuple[Any, bool, Any, int]:
@@ -201,6 +230,12 @@ def taps_chart(demo: convlab.CheckerboardDemo) -> Any:
 def on_checkerboard(k: float, s: float, size: float) -> tuple[Any, str]:
     """Returns (the tap-count chart, explanation)."""
     try:
+        k = inputs.whole(k, "The kernel size k", 1, 6, 3)
+        s = inputs.whole(s, "The stride s", 1, 4, 2)
+        size = inputs.whole(size, "The input size", 6, 16, 8)
+    except inputs.InputError as err:
+        return gr.skip(), f"⚠️ {err}"
+    try:
         demo = convlab.checkerboard_demo(k, s, size)
     except ValueError as err:
         return gr.skip(), _ERROR_PREFIX + str(err)
@@ -210,7 +245,11 @@ def on_checkerboard(k: float, s: float, size: float) -> tuple[Any, str]:
 def on_model(seed: float | None) -> tuple[Any, ...]:
     """Returns 4 images (ConvTranspose: image, high-pass; resize-conv: the same), the chart of
     both spectra and the two summaries."""
-    convt, resize = convlab.model_checkerboard_demo(int(seed or 0))
+    try:
+        seed = inputs.seed(seed)
+    except inputs.InputError as err:
+        raise gr.Error(str(err), print_exception=False) from None
+    convt, resize = convlab.model_checkerboard_demo(seed)
     text = f"**ConvTranspose generator:** {convt.summary}  \n**Resize-conv generator:** {resize.summary}"
     spectra = charts.spectrum_figure(
         {

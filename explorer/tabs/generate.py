@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 import numpy as np
 
-from explorer import latents
+from explorer import inputs, latents
 from trainers import latent_space
 from trainers.checkpoint import CheckpointError
 from trainers.losses import FORMULAS, g_loss_report
@@ -33,6 +33,9 @@ N_DIMS = 3  # raw-dimension sliders
 N_PCS = 5  # principal-direction sliders
 MIXED = "every class in turn"
 DEFAULT_GRID = 4
+MAX_GRID = 8  # the grid slider's range: at most 8 x 8 samples
+MAX_TRUNCATION = 1.5
+OFFSET_MAX = 4.0  # the offset and principal-direction sliders: -4 .. 4
 LABEL_MARGIN = 24  # blank pixels above a picture, where Gradio draws the image's label
 
 TEACHING_MD = f"""
@@ -110,13 +113,25 @@ def latent_settings(
     class_name: str | None,
     values: tuple[float, ...],
 ) -> tuple[Any, Any, list[tuple[int, float]], list[float]]:
-    """Unpack the widget values: (z (n, d), labels, dim edits, PC amounts)."""
-    dims = [int(values[2 * i] or 0) for i in range(N_DIMS)]
-    offsets = [float(values[2 * i + 1] or 0) for i in range(N_DIMS)]
-    pcs = [float(v or 0) for v in values[2 * N_DIMS : 2 * N_DIMS + N_PCS]]
-    n = int(grid or 1) ** 2
+    """Unpack the widget values: (z (n, d), labels, dim edits, PC amounts).
+
+    Raises ``explorer.inputs.InputError`` (a ValueError) for a value no widget can send
+    (NaN, infinity, a 10**6 grid): the API reaches this function too.
+    """
+    last = checkpoint.latent_dim - 1
+    dims = [inputs.whole(values[2 * i], "A latent dimension", 0, last, 0) for i in range(N_DIMS)]
+    offsets = [
+        inputs.number(values[2 * i + 1], "A dimension's offset", -OFFSET_MAX, OFFSET_MAX, 0)
+        for i in range(N_DIMS)
+    ]
+    pcs = [
+        inputs.number(v, "A principal direction's amount", -OFFSET_MAX, OFFSET_MAX, 0)
+        for v in values[2 * N_DIMS : 2 * N_DIMS + N_PCS]
+    ]
+    n = inputs.whole(grid, "The grid side", 1, MAX_GRID, 1) ** 2
+    truncation = inputs.number(truncation, "Truncation ψ", 0.0, MAX_TRUNCATION, 1.0)
     edits = list(zip(dims, offsets, strict=True))
-    z = latent_space.build_latents(checkpoint, int(seed or 0), n, float(truncation), edits, pcs)
+    z = latent_space.build_latents(checkpoint, inputs.seed(seed), n, truncation, edits, pcs)
     labels = checkpoint.class_labels(n, class_index(checkpoint, class_name))
     return z, labels, edits, pcs
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 import numpy as np
 
-from explorer import latents
+from explorer import inputs, latents
 from explorer.tabs.generate import (
     GenerateControls,
     default_settings,
@@ -65,7 +65,7 @@ def on_inside(
     try:
         ckpt = catalog.load(checkpoint)
         z, labels, _, _ = latent_settings(ckpt, seed, grid, truncation, class_name, tuple(rest))
-        index = min(max(int(sample or 0), 0), z.shape[0] - 1)
+        index = min(inputs.whole(sample, "The sample", 0, 63, 0), z.shape[0] - 1)
         label = int(labels[index]) if labels is not None else None
         layers = latents.feature_maps(ckpt, z[index], label)
     except (CheckpointError, ValueError) as error:

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 import numpy as np
 
-from explorer import latents
+from explorer import inputs, latents
 from explorer.tabs.generate import class_names, fill_on_first_open
 from trainers import latent_space
 from trainers.checkpoint import CheckpointError
+
+MAX_FRAMES = 24  # frames of a filmstrip and its GIF (VisitorLimits.interpolate_frames)
 
 if TYPE_CHECKING:
     from explorer.context import ExplorerContext
@@ -50,7 +52,8 @@ def on_interpolate(
     """Returns (filmstrip picture, GIF path for display, the same path to download, Markdown)."""
     try:
         ckpt = catalog.load(checkpoint)
-        n = int(frames or 2)
+        n = inputs.whole(frames, "The number of frames", 2, MAX_FRAMES, 8)
+        seed_a, seed_b = inputs.seed(seed_a, "Seed A"), inputs.seed(seed_b, "Seed B")
         names = class_names(ckpt)
         note = ""
         if mode == CLASSES and not names:
@@ -137,7 +140,7 @@ def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> None:
             allow_custom_value=True,
         )
     with gr.Row(equal_height=True):
-        frames = gr.Slider(2, 24, value=8, step=1, precision=0, label="frames N", scale=3)
+        frames = gr.Slider(2, MAX_FRAMES, value=8, step=1, precision=0, label="frames N", scale=3)
         button = gr.Button("Interpolate", variant="primary", scale=1)
     first = (
         on_interpolate(ctx.default_key, catalog=catalog)

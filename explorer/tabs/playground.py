@@ -21,11 +21,13 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import plotly.graph_objects as go
 
+from explorer import inputs
 from explorer import playground as pg
 from explorer.playground import (
     SETTING_NAMES,
@@ -89,20 +91,61 @@ columns `x,y` (a header line is fine); points outside [−3, 3]² are scaled to 
 # Handlers (plain functions: testable without a browser)
 # ---------------------------------------------------------------------------------------------
 
+#: The sliders' ranges: (what, lowest, highest, default). The API can send anything, so every
+#: handler checks the values first (``explorer.inputs``: one sentence for a bad one).
+WHOLE_RANGES = {
+    "d_steps": ("k_D", 1, 10, 1),
+    "g_steps": ("k_G", 1, 10, 1),
+    "width": ("The hidden units", 1, 256, 64),
+    "depth": ("The hidden layers", 1, 4, 2),
+    "latent_dim": ("The z dimensions", 1, 16, 2),
+    "batch_size": ("The batch size", 2, 1024, 256),
+}
+MAX_ROUNDS = 1000
+
+
+def _show(values: tuple) -> list[str] | None:
+    """The "show" checkboxes' value, or None (= everything) when it is not a list of names."""
+    show = values[-1] if values else None
+    if isinstance(show, list | tuple) and all(isinstance(item, str) for item in show):
+        return list(show)
+    return None
+
+
+def checked_settings(values: tuple) -> dict[str, Any]:
+    """:func:`settings_from` with every number checked against its widget's range.
+
+    Raises ``explorer.inputs.InputError`` (a ValueError) in one sentence."""
+    if len(values) != len(SETTING_NAMES):
+        raise inputs.InputError(f"The playground needs {len(SETTING_NAMES)} settings.")
+    settings = settings_from(values)
+    settings["show"] = _show(values)
+    for name, (what, low, high, default) in WHOLE_RANGES.items():
+        settings[name] = inputs.whole(settings[name], what, low, high, default)
+    for name in ("lr_d", "lr_g"):
+        settings[name] = inputs.number(
+            settings[name], f"The {name[-1].upper()} learning rate", 1e-6, 0.1, 1e-3
+        )
+    settings["seed"] = inputs.seed(settings["seed"])
+    settings["dataset"] = inputs.text(settings["dataset"], "The data set")
+    settings["loss"] = inputs.text(settings["loss"], "The loss")
+    return settings
+
 
 def on_settings(session: Session | None, *values: Any) -> tuple[Any, ...]:
     """A setting changed. Returns (session, plot, figures, history chart)."""
-    settings = settings_from(values)
     try:
+        settings = checked_settings(values)
         session, notice = apply_settings(session, settings)
     except (ToyDataError, ValueError) as error:
-        return error_outputs(session, settings["show"], error)
+        return error_outputs(session, _show(values), error)
     return (session, *view_outputs(session, settings["show"], notice))
 
 
-def _train(session: Session | None, values: tuple, action: str, rounds: int = 1) -> tuple[Any, ...]:
-    settings = settings_from(values)
+def _train(session: Session | None, values: tuple, action: str, rounds: Any = 1) -> tuple[Any, ...]:
     try:
+        settings = checked_settings(values)
+        rounds = inputs.whole(rounds, "The rounds per step", 1, MAX_ROUNDS, 1)
         session, notice = apply_settings(session, settings)
         trainer = session.trainer
         if trainer is None:
@@ -120,7 +163,7 @@ def _train(session: Session | None, values: tuple, action: str, rounds: int = 1)
     except (ToyDataError, ValueError, FloatingPointError) as error:
         session = session or Session()
         session.playing = False
-        return error_outputs(session, settings["show"], error)
+        return error_outputs(session, _show(values), error)
     return (session, *view_outputs(session, settings["show"], notice))
 
 
@@ -136,7 +179,7 @@ def on_step_g(session: Session | None, *values: Any) -> tuple[Any, ...]:
 
 def on_step_both(session: Session | None, rounds: float, *values: Any) -> tuple[Any, ...]:
     """Step both: ``rounds`` rounds of (k_D D-updates, k_G G-updates)."""
-    return _train(session, values, "both", max(1, int(rounds or 1)))
+    return _train(session, values, "both", rounds)
 
 
 def on_tick(session: Session | None, *values: Any) -> tuple[Any, ...]:
@@ -159,31 +202,41 @@ def on_play(session: Session | None) -> tuple[Any, ...]:
 
 def on_reset(session: Session | None, *values: Any) -> tuple[Any, ...]:
     """Reset: new random networks (same seed = same start), counters and history at 0."""
-    settings = settings_from(values)
     try:
+        settings = checked_settings(values)
         session, _ = apply_settings(session, settings)
         if session.trainer is not None:
             session.trainer.reset()
             session.history = pg.FigureHistory()
     except (ToyDataError, ValueError) as error:
-        return error_outputs(session, settings["show"], error)
+        return error_outputs(session, _show(values), error)
     return (session, *view_outputs(session, settings["show"]))
 
 
 def on_click(session: Session | None, event: gr.SelectData, *values: Any) -> tuple[Any, ...]:
     """A click on the plot adds a point when the data set is "your points"."""
-    settings = settings_from(values)
     session = session or Session()
+    try:
+        settings = checked_settings(values)
+        if settings["dataset"] != "points":
+            session, _ = apply_settings(session, settings)
+    except (ToyDataError, ValueError) as error:
+        return error_outputs(session, _show(values), error)
     if settings["dataset"] != "points":
-        session, notice = apply_settings(session, settings)
         return (
             session,
             *view_outputs(
                 session, settings["show"], "Choose **your points** as the data set to draw points."
             ),
         )
-    index = event.index if event is not None else None
-    point = pg.pixel_to_data(*index[:2]) if index is not None and len(index) >= 2 else None
+    index = getattr(event, "index", None)
+    point = None
+    if isinstance(index, list | tuple) and len(index) >= 2:
+        try:
+            col, row = (inputs.number(v, "The click", -1e6, 1e6, 0) for v in index[:2])
+            point = pg.pixel_to_data(col, row)
+        except inputs.InputError:
+            point = None
     if point is None:
         return (
             session,
@@ -196,13 +249,18 @@ def on_click(session: Session | None, event: gr.SelectData, *values: Any) -> tup
 def on_csv(session: Session | None, file: Any, *values: Any) -> tuple[Any, ...]:
     """A CSV of x,y points was uploaded: it becomes "your points". Returns the usual four
     outputs plus the data set dropdown (switched to "points")."""
-    settings = settings_from(values)
     session = session or Session()
+    try:
+        settings = checked_settings(values)
+    except ValueError as error:
+        return (*error_outputs(session, _show(values), error), gr.skip())
     if file is None:
         return (session, *view_outputs(session, settings["show"]), gr.skip())
-    path = file if isinstance(file, str) else getattr(file, "name", str(file))
+    path = file if isinstance(file, str) else getattr(file, "name", None)
     try:
-        points = points_from_csv(path)
+        if not path or not Path(path).is_file():
+            raise ToyDataError("The CSV upload could not be read; please upload it again.")
+        points = points_from_csv(Path(path))
     except (ToyDataError, OSError) as error:
         return (*error_outputs(session, settings["show"], error), gr.skip())
     session.points = [(float(x), float(y)) for x, y in points]
@@ -229,16 +287,27 @@ def on_clear_points(session: Session | None, *values: Any) -> tuple[Any, ...]:
 # --- side by side ---------------------------------------------------------------------------
 
 
+def _pair_seed(seed: Any) -> int:
+    try:
+        return inputs.seed(seed)
+    except inputs.InputError as error:
+        raise gr.Error(str(error), print_exception=False) from None
+
+
 def on_pair_reset(pair: PairSession | None, seed: float) -> tuple[Any, ...]:
     """Start both presets from the same seed. Returns (pair, left, right, left text, right text)."""
-    pair = new_pair(int(seed or 0))
+    pair = new_pair(_pair_seed(seed))
     return (pair, *pair_outputs(pair))
 
 
 def on_pair_run(pair: PairSession | None, seed: float, rounds: float = 100) -> tuple[Any, ...]:
     """Run both for ``rounds`` rounds (same number each)."""
-    pair = pair or new_pair(int(seed or 0))
-    for _ in range(int(rounds)):
+    try:
+        rounds = inputs.whole(rounds, "The rounds", 0, MAX_ROUNDS, 100)
+    except inputs.InputError as error:
+        raise gr.Error(str(error), print_exception=False) from None
+    pair = pair or new_pair(_pair_seed(seed))
+    for _ in range(rounds):
         pair.left.step_both(1)
         pair.right.step_both(1)
     return (pair, *pair_outputs(pair))
@@ -246,7 +315,7 @@ def on_pair_run(pair: PairSession | None, seed: float, rounds: float = 100) -> t
 
 def on_pair_tick(pair: PairSession | None, seed: float) -> tuple[Any, ...]:
     """Play for the pair: alternate rounds for up to TICK_BUDGET_S, both get the same count."""
-    pair = pair or new_pair(int(seed or 0))
+    pair = pair or new_pair(_pair_seed(seed))
     deadline = time.perf_counter() + TICK_BUDGET_S
     while time.perf_counter() < deadline:
         pair.left.step_both(1)
@@ -256,7 +325,7 @@ def on_pair_tick(pair: PairSession | None, seed: float) -> tuple[Any, ...]:
 
 def on_pair_play(pair: PairSession | None, seed: float) -> tuple[Any, ...]:
     """Play / Pause for the pair. Returns (pair, timer, button)."""
-    pair = pair or new_pair(int(seed or 0))
+    pair = pair or new_pair(_pair_seed(seed))
     pair.playing = not pair.playing
     return (
         pair,

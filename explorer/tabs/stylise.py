@@ -13,6 +13,8 @@ import gradio as gr
 import numpy as np
 
 from explorer import stylise as core
+from explorer.context import LOCAL_LIMITS, VisitorLimits, public_text
+from explorer.tabs.uploads import CheckedImage
 
 INTRO = """\
 ### Neural style transfer (Gatys et al. 2016)
@@ -23,15 +25,32 @@ step; the losses below are relative errors (1 ≈ as far from the target as zero
 """
 
 
-def build_tab() -> None:
-    """Create the Stylise tab's components and events in the current Gradio context."""
+def check_limits(steps: float, size: float, limits: VisitorLimits) -> None:
+    """Refuse more steps or a larger output than a visitor may ask for, in one sentence."""
+    if steps > limits.stylise_steps:
+        raise gr.Error(f"Stylise runs at most {limits.stylise_steps} steps here.")
+    if size > limits.stylise_size:
+        raise gr.Error(f"Stylise makes images of at most {limits.stylise_size} px here.")
+
+
+def build_tab(limits: VisitorLimits | None = None, hosted: bool = False) -> None:
+    """Create the Stylise tab's components and events in the current Gradio context.
+
+    ``limits`` caps the steps and the output size (a hosted page's :class:`VisitorLimits`);
+    ``hosted`` scrubs server paths from messages.
+    """
+    limits = limits or LOCAL_LIMITS
     gr.Markdown(INTRO)
     examples = core.example_files()
     stop_state = gr.State(None)  # this browser session's threading.Event for the running job
 
     with gr.Row():
-        content = gr.Image(label="Content", type="numpy", image_mode="RGB", height=280)
-        style = gr.Image(label="Style", type="numpy", image_mode="RGB", height=280)
+        content = CheckedImage(
+            label="Content", type="numpy", image_mode="RGB", height=280, upload_name="content image"
+        )
+        style = CheckedImage(
+            label="Style", type="numpy", image_mode="RGB", height=280, upload_name="style image"
+        )
         preview = gr.Image(
             label="Result",
             type="numpy",
@@ -54,8 +73,11 @@ def build_tab() -> None:
             api_name="stylise_style_example",
         )
     with gr.Row():
-        steps = gr.Slider(10, 1000, value=200, step=10, label="Steps")
-        size = gr.Slider(64, 512, value=256, step=32, label="Output size (long side, px)")
+        most_steps, most_size = limits.stylise_steps, limits.stylise_size
+        steps = gr.Slider(10, most_steps, value=min(200, most_steps), step=10, label="Steps")
+        size = gr.Slider(
+            64, most_size, value=min(256, most_size), step=32, label="Output size (long side, px)"
+        )
     with gr.Row():
         content_weight = gr.Slider(0, 10, value=1, step=0.1, label="Content weight")
         style_weight = gr.Slider(
@@ -103,6 +125,7 @@ def build_tab() -> None:
         stop_event: threading.Event | None,
     ) -> Iterator[tuple[np.ndarray | None, str, str | None]]:
         try:
+            check_limits(float(n_steps or 0), float(px or 0), limits)
             config = core.make_config(
                 steps=int(n_steps),
                 size=int(px),
@@ -118,8 +141,9 @@ def build_tab() -> None:
             yield from core.run_stylise(
                 content_image, style_image, config, stop_event or threading.Event()
             )
-        except (ValueError, FileNotFoundError) as exc:
-            raise gr.Error(str(exc)) from exc
+        except (ValueError, TypeError, FileNotFoundError, OverflowError) as exc:
+            message = public_text(str(exc)) if hosted else str(exc)
+            raise gr.Error(message, print_exception=False) from None
 
     def request_stop(stop_event: threading.Event | None) -> None:
         if stop_event is not None:

@@ -18,17 +18,18 @@ remembers its own run in a ``gr.State`` (job id and run folder). Every event has
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import gradio as gr
 
 from explorer import charts
 from explorer import live_training as lt
-from explorer.context import training_disabled_reason
-from explorer.live_training import form
+from explorer.context import LOCAL_LIMITS, VisitorLimits, public_text, training_disabled_reason
+from explorer.live_training import form, uploads
 from explorer.pictures import as_rgb, enlarge
 from explorer.tabs.live_plot import live_plot, plot_value
-from trainers.checkpoint import CheckpointError
+from trainers.checkpoint import CheckpointError, read_meta
 from trainers.data import DEFAULT_DATA_DIR, DataUnavailableError
 from trainers.device import pick_device
 from trainers.losses import FORMULAS
@@ -56,6 +57,11 @@ and keeps a checkpoint of the run; **Resume** continues it, with the step count 
 going on where they stopped. **Save checkpoint** puts the model where the Generate tab finds
 it; **Download GIF** animates the samples across the run.
 """
+
+
+def session_of(request: gr.Request | None) -> str | None:
+    """The browser session's id (Gradio's ``session_hash``): who owns a job."""
+    return getattr(request, "session_hash", None) if request is not None else None
 
 
 def owner_of(request: gr.Request | None) -> str:
@@ -89,33 +95,88 @@ def device_markdown() -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _message(state: dict, text: str) -> tuple[Any, ...]:
+def _message(state: dict, text: str, hosted: bool = False) -> tuple[Any, ...]:
     """(state, status, curves, samples, quality, timer) for a message and no run."""
+    text = public_text(text) if hosted else text
     return state, text, gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
 
 
-def _started(job: lt.TrainingJob) -> tuple[Any, ...]:
-    state = {"job_id": job.id, "run_dir": str(job.run_dir)}
+def check_limits(values: dict[str, Any], limits: VisitorLimits) -> dict[str, Any]:
+    """A hosted visitor's values within ``limits``: too many steps or too big a batch is
+    refused in one sentence; the time budget is capped (0 = "no limit" becomes the cap)."""
+    values = dict(values)
+    for name, most, what in (
+        ("steps", limits.train_steps, "steps"),
+        ("batch_size", limits.train_batch, "images per batch"),
+    ):
+        try:
+            value = float(values.get(name) or 0)
+        except (TypeError, ValueError):
+            continue  # the form's own check says what is wrong
+        if value > most:
+            raise ValueError(f"In this shared explorer a run has at most {most:,} {what}.")
+    if limits.train_seconds:
+        try:
+            seconds = float(values.get("max_seconds") or 0)
+        except (TypeError, ValueError):
+            seconds = 0.0
+        if not 0 < seconds <= limits.train_seconds:
+            values["max_seconds"] = limits.train_seconds
+    return values
+
+
+def _started(job: lt.TrainingJob, state: dict | None = None) -> tuple[Any, ...]:
+    state = {**(state or {}), "job_id": job.id, "run_dir": str(job.run_dir)}
     curves = charts.training_curves(job.history.copy(), loss=job.options.loss, revision=job.id)
     return state, job.status_text(), plot_value(curves), None, "", gr.Timer(active=True)
 
 
 def on_start(
-    state: dict | None, values: dict[str, Any], request: gr.Request = None
+    state: dict | None,
+    values: dict[str, Any],
+    request: gr.Request = None,
+    *,
+    hosted: bool = False,
+    limits: VisitorLimits = LOCAL_LIMITS,
 ) -> tuple[Any, ...]:
     """Start a new run from the widgets' ``values`` ({option name: value}, see
-    :meth:`JobOptions.from_values`). Returns (state, status, curves, samples, quality, timer)."""
+    :meth:`JobOptions.from_values`). Returns (state, status, curves, samples, quality, timer).
+
+    Hosted (``hosted=True``): no typed folder or data dir, the data set is built in or the
+    ``upload`` value's pictures; ``limits`` cap steps, batch and time.
+    """
     state = dict(state or {})
+    values = dict(values)
     try:
+        if not lt.training_enabled():  # before any upload is stored
+            raise lt.TrainingDisabledError(training_disabled_reason())
+        data = None
+        if hosted:
+            values.pop("data_dir", None)
+            values.pop("folder", None)
+            if values.get("data") == form.FOLDER_DATA:
+                raise ValueError("Upload your pictures instead: choose 'your images (upload)'.")
+            values = check_limits(values, limits)
+        if values.get("data") == form.UPLOAD_DATA:
+            folder = uploads.save_upload(values.get("upload"), limits.train_upload_images)
+            state["upload_dir"] = str(folder)
+            size = int(values.get("image_size") or form.FOLDER_IMAGE_SIZE)
+            data = uploads.load_upload(folder, size)
         options = lt.JobOptions.from_values(values)
-        job = lt.start_job(options, owner_of(request))
+        job = lt.start_job(options, owner_of(request), data=data, owner_id=session_of(request))
     except START_ERRORS as error:
-        return _message(state, f"⚠️ {error}")
-    return _started(job)
+        return _message(state, f"⚠️ {error}", hosted)
+    return _started(job, state)
 
 
 def on_resume(
-    state: dict | None, steps: float, data_dir: str, request: gr.Request = None
+    state: dict | None,
+    steps: float,
+    data_dir: str | None = None,
+    request: gr.Request = None,
+    *,
+    hosted: bool = False,
+    limits: VisitorLimits = LOCAL_LIMITS,
 ) -> tuple[Any, ...]:
     """Continue this page's last run (the same step count and curves). ``steps`` is the new
     target; if the run is already there, it trains ``steps`` more."""
@@ -124,23 +185,37 @@ def on_resume(
     if not run_dir:
         return _message(state, "Nothing to resume yet: **Start** a run first.")
     try:
+        train_values = {"steps": steps}
+        if hosted:
+            data_dir = None
+            train_values = check_limits(train_values, limits)
+            train_values.pop("max_seconds", None)  # a resumed run keeps its own time budget
         options = lt.JobOptions(
-            train={"steps": int(steps)}, data_dir=(data_dir or "").strip() or None
+            train={"steps": int(train_values["steps"])},
+            data_dir=str(data_dir or "").strip() or None,
         )
-        job = lt.start_job(options, owner_of(request), resume_dir=run_dir)
+        data = None
+        if state.get("upload_dir"):  # a run on uploaded pictures: the same pictures again
+            meta = read_meta(run_dir)
+            data = uploads.load_upload(state["upload_dir"], int(meta["image_shape"][1]))
+        job = lt.start_job(
+            options, owner_of(request), resume_dir=run_dir, data=data, owner_id=session_of(request)
+        )
     except START_ERRORS as error:
-        return _message(state, f"⚠️ {error}")
-    return _started(job)
+        return _message(state, f"⚠️ {error}", hosted)
+    except (TypeError, KeyError):
+        return _message(state, "⚠️ The number of steps must be a whole number.", hosted)
+    return _started(job, state)
 
 
-def on_poll(state: dict | None) -> tuple[Any, ...]:
+def on_poll(state: dict | None, *, hosted: bool = False) -> tuple[Any, ...]:
     """The timer's tick: the job's news. Returns (status, curves, samples, quality, timer);
     the timer stops once the run has ended."""
     job = lt.get_job((state or {}).get("job_id"))
     if job is None:
         return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
     view = job.poll()
-    status = view.status
+    status = public_text(view.status) if hosted else view.status
     if view.finished and view.reason in ("done", "stopped"):
         status += (
             "  \nThe run's checkpoint is kept: **Resume** continues it, "
@@ -154,41 +229,57 @@ def on_poll(state: dict | None) -> tuple[Any, ...]:
     return status, plot_value(curves), grid, view.extra["quality_md"], timer
 
 
+def _mine(job: lt.TrainingJob, state: dict | None, request: gr.Request | None) -> bool:
+    """Whether this page may stop or export ``job``: it started it (its own ``gr.State``, kept
+    on the server per browser session, holds the job's id), or the same browser session did."""
+    if (state or {}).get("job_id") == job.id:
+        return True
+    session = session_of(request)
+    if job.owner_id is not None or session is not None:
+        return job.owned_by(session)
+    return job.owner == owner_of(request)  # no sessions at all (a plain function call)
+
+
 def on_stop(state: dict | None, request: gr.Request = None) -> str:
-    """Stop this page's run (the loop ends after the current step and saves its checkpoint)."""
+    """Stop this page's run (the loop ends after the current step and saves its checkpoint);
+    nobody else's."""
     job = lt.current_job()
     if job is None:
         return "No training job is running."
-    mine = (state or {}).get("job_id") == job.id or job.owner == owner_of(request)
-    if not mine:
+    if not _mine(job, state, request):
         return f"The running job is not yours: {job.describe()}."
     job.request_stop()  # the next tick sees it finish and shows the end
     return "Stopping after the current step…"
 
 
-def on_save(state: dict | None) -> str:
-    """Write an inference checkpoint the Generate tab can open."""
+def on_save(state: dict | None, *, hosted: bool = False) -> str:
+    """Write an inference checkpoint of this page's own run that the Generate tab can open."""
     state = state or {}
     job = lt.get_job(state.get("job_id"))
     try:
         path = lt.save_checkpoint(job, run_dir=state.get("run_dir"))
     except (ValueError, CheckpointError, TimeoutError, OSError) as error:
-        return f"⚠️ {error}"
+        return f"⚠️ {public_text(str(error)) if hosted else error}"
+    where = "" if hosted else f" in `{path.parent}`"
     return (
-        f"Saved **{path.name}** in `{path.parent}`. Press **↻ Find new checkpoints** at the top "
+        f"Saved **{path.name}**{where}. Press **↻ Find new checkpoints** at the top "
         "to open it in the Generate tab."
     )
 
 
-def on_gif(state: dict | None) -> tuple[Any, str]:
-    """The fixed-noise samples across the run as an animated GIF. Returns (file, message)."""
+def on_gif(
+    state: dict | None, *, hosted: bool = False, limits: VisitorLimits = LOCAL_LIMITS
+) -> tuple[Any, str]:
+    """The fixed-noise samples across this page's run as an animated GIF. Returns (file, message)."""
     run_dir = (state or {}).get("run_dir")
     if not run_dir:
         return None, "Nothing to animate yet: **Start** a run first."
     try:
-        path = lt.make_gif(run_dir)
+        path = lt.make_gif(run_dir, max_frames=limits.gif_frames)
     except (ValueError, OSError) as error:
-        return None, f"⚠️ {error}"
+        return None, f"⚠️ {public_text(str(error)) if hosted else error}"
+    if hosted:
+        return str(path), f"GIF of the run ({path.name}): download it above."
     return str(path), f"GIF of the run: `{path}`"
 
 
@@ -207,11 +298,31 @@ def on_model(model: str) -> list[Any]:
     return updates
 
 
-def on_data(data: str) -> tuple[Any, Any, str]:
-    """The data choice changed: show the folder fields or the 2-D note. Returns (folder, size, note)."""
-    folder = data == form.FOLDER_DATA
+def on_data(data: str, *, hosted: bool = False) -> tuple[Any, Any, str]:
+    """The data choice changed: show the folder (hosted: upload) fields or the 2-D note.
+    Returns (folder or upload, size, note)."""
+    own = data == (form.UPLOAD_DATA if hosted else form.FOLDER_DATA)
     note = form.TOY_MESSAGE if data == form.TOY_DATA else ""
-    return gr.Textbox(visible=folder), gr.Slider(visible=folder), note
+    if hosted and own:
+        note = f"Upload {uploads.MIN_IMAGES} or more pictures (one class); they are deleted after an hour."
+    field = gr.File(visible=own) if hosted else gr.Textbox(visible=own)
+    return field, gr.Slider(visible=own), note
+
+
+def _limited(spec: OptionSpec, limits: VisitorLimits) -> OptionSpec:
+    """A hosted page's widget range for steps, batch size and the time budget."""
+    most = {
+        "steps": limits.train_steps,
+        "batch_size": limits.train_batch,
+        "max_seconds": limits.train_seconds or None,
+    }.get(spec.name)
+    if most is None:
+        return spec
+    maximum = min(spec.maximum, most) if spec.maximum is not None else most
+    default = spec.default if not spec.default or spec.default <= maximum else maximum
+    if spec.name == "max_seconds":
+        default = maximum
+    return dataclasses.replace(spec, maximum=maximum, default=default)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -244,7 +355,9 @@ def option_widget(spec: OptionSpec, visible: bool = True) -> gr.Component:
     return gr.Textbox(str(spec.default or ""), **common)
 
 
-def _option_widgets(fields: dict[str, gr.Component], family: str) -> Any:
+def _option_widgets(
+    fields: dict[str, gr.Component], family: str, limits: VisitorLimits | None = None
+) -> Any:
     """All option widgets, by group; returns the loss formula's Markdown."""
     model_names = set(form.model_specs())
     formula = None
@@ -258,19 +371,25 @@ def _option_widgets(fields: dict[str, gr.Component], family: str) -> Any:
         with gr.Accordion(form.GROUP_TITLES.get(group, group), open=group != "model"):
             for spec in specs:
                 visible = spec.name not in model_names or spec.name in own
+                if limits is not None:
+                    spec = _limited(spec, limits)
                 fields[spec.name] = option_widget(spec, visible)
                 if spec.name == "loss":
                     formula = gr.Markdown(formula_markdown(str(spec.default)))
     return formula
 
 
-def build_tab(enable_training: bool = True) -> None:
+def build_tab(
+    enable_training: bool = True, hosted: bool = False, limits: VisitorLimits | None = None
+) -> None:
     """Create the Train tab inside the current Blocks/Tab context.
 
     With ``enable_training=False`` (or on a hosted Space without
     ``GAN_EXPLORER_ENABLE_TRAINING=1``) the form is shown but the buttons are disabled and a
-    note says why.
+    note says why. ``hosted``: no data-dir or folder field (built-in data or an upload), the
+    visitor ``limits`` on steps, batch and time, and only one's own job can be stopped or exported.
     """
+    limits = limits or LOCAL_LIMITS
     why = training_disabled_reason()
     enabled = enable_training and not why
     gr.Markdown(INTRO_MD)
@@ -295,14 +414,27 @@ def build_tab(enable_training: bool = True) -> None:
                 info="mlp-gan 'classroom' is tiny: fast on a CPU",
             )
             fields["data"] = gr.Dropdown(
-                form.DATA_CHOICES, value="mnist", label="data", elem_id="train-data"
+                form.HOSTED_DATA_CHOICES if hosted else form.DATA_CHOICES,
+                value="mnist",
+                label="data",
+                elem_id="train-data",
             )
-            fields["folder"] = gr.Textbox(
-                label="image folder",
-                elem_id="train-folder",
-                placeholder="/path/to/images (sub-folders = classes)",
-                visible=False,
-            )
+            if hosted:  # never a typed server path: the pictures come with the request
+                fields["upload"] = gr.File(
+                    label=f"your pictures ({uploads.MIN_IMAGES} to {limits.train_upload_images})",
+                    file_count="multiple",
+                    file_types=["image"],
+                    type="filepath",
+                    elem_id="train-upload",
+                    visible=False,
+                )
+            else:
+                fields["folder"] = gr.Textbox(
+                    label="image folder",
+                    elem_id="train-folder",
+                    placeholder="/path/to/images (sub-folders = classes)",
+                    visible=False,
+                )
             fields["image_size"] = gr.Slider(
                 16,
                 64,
@@ -312,12 +444,13 @@ def build_tab(enable_training: bool = True) -> None:
                 visible=False,
             )
             data_note = gr.Markdown()
-            fields["data_dir"] = gr.Textbox(
-                label="data dir",
-                placeholder=f"default: {DEFAULT_DATA_DIR}",
-                info="where MNIST / Fashion-MNIST / CIFAR-10 are (or are downloaded to)",
-            )
-            formula = _option_widgets(fields, family)
+            if not hosted:  # a server folder: only for the person at this computer
+                fields["data_dir"] = gr.Textbox(
+                    label="data dir",
+                    placeholder=f"default: {DEFAULT_DATA_DIR}",
+                    info="where MNIST / Fashion-MNIST / CIFAR-10 are (or are downloaded to)",
+                )
+            formula = _option_widgets(fields, family, limits if hosted else None)
         with gr.Column(scale=3, min_width=420):
             with gr.Row():
                 start = gr.Button(
@@ -346,22 +479,48 @@ def build_tab(enable_training: bool = True) -> None:
 
     def start_run(data: dict, request: gr.Request) -> tuple[Any, ...]:
         values = {name: data[widget] for name, widget in fields.items()}
-        return on_start(data[state], values, request)
+        return on_start(data[state], values, request, hosted=hosted, limits=limits)
+
+    def resume_run(
+        run_state: dict | None, steps: float, data_dir: str | None, request: gr.Request
+    ) -> tuple[Any, ...]:
+        return on_resume(run_state, steps, data_dir, request, hosted=hosted, limits=limits)
+
+    def resume_hosted(run_state: dict | None, steps: float, request: gr.Request) -> tuple[Any, ...]:
+        return on_resume(run_state, steps, None, request, hosted=hosted, limits=limits)
 
     quiet = {"concurrency_limit": None, "show_progress": "hidden"}
     outputs = [state, status, curves, grid, quality, timer]
     start.click(start_run, {state, *fields.values()}, outputs, api_name="train_start", **quiet)
     resume.click(
-        on_resume,
-        [state, fields["steps"], fields["data_dir"]],
+        resume_hosted if hosted else resume_run,
+        [state, fields["steps"], *([] if hosted else [fields["data_dir"]])],
         outputs,
         api_name="train_resume",
         **quiet,
     )
-    timer.tick(on_poll, state, outputs[1:], api_name="train_poll", **quiet)
+    timer.tick(
+        lambda run_state: on_poll(run_state, hosted=hosted),
+        state,
+        outputs[1:],
+        api_name="train_poll",
+        **quiet,
+    )
     stop.click(on_stop, [state], saved, api_name="train_stop", concurrency_limit=None)
-    save.click(on_save, [state], saved, api_name="train_save_checkpoint", concurrency_limit=None)
-    gif.click(on_gif, [state], [gif_file, saved], api_name="train_gif", concurrency_limit=None)
+    save.click(
+        lambda run_state: on_save(run_state, hosted=hosted),
+        [state],
+        saved,
+        api_name="train_save_checkpoint",
+        concurrency_limit=None,
+    )
+    gif.click(
+        lambda run_state: on_gif(run_state, hosted=hosted, limits=limits),
+        [state],
+        [gif_file, saved],
+        api_name="train_gif",
+        concurrency_limit=None,
+    )
     model_widgets = [fields[name] for name in form.model_specs()]
     fields["model"].change(
         on_model,
@@ -371,9 +530,9 @@ def build_tab(enable_training: bool = True) -> None:
         show_progress="hidden",
     )
     fields["data"].change(
-        on_data,
+        lambda data: on_data(data, hosted=hosted),
         fields["data"],
-        [fields["folder"], fields["image_size"], data_note],
+        [fields["upload" if hosted else "folder"], fields["image_size"], data_note],
         api_name="train_data_choice",
         show_progress="hidden",
     )

@@ -12,6 +12,7 @@ The handlers are plain functions (testable without a browser). The chosen pictur
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -39,32 +40,37 @@ DIRECTIONS = [("A → B  (horse → zebra)", "a2b"), ("B → A  (zebra → horse
 
 
 def checkpoint_choices() -> list[tuple[str, str]]:
-    """Dropdown choices: the CycleGAN checkpoints under pretrained/."""
-    return tr.list_cyclegan_checkpoints()
+    """Dropdown choices: (label, key) of the CycleGAN checkpoints under pretrained/ (a key is
+    the folder's name, never a server path)."""
+    return tr.cyclegan_choices()
 
 
 def on_refresh() -> tuple[Any, str]:
     """Rescan pretrained/ for CycleGAN checkpoints."""
     choices = checkpoint_choices()
     value = choices[0][1] if choices else None
-    return gr.update(choices=choices, value=value), (
-        tr.checkpoint_info(value) if value else NO_CHECKPOINT_MD
-    )
+    return gr.update(choices=choices, value=value), on_checkpoint(value)
 
 
 NO_CHECKPOINT_MD = (
-    "No CycleGAN checkpoint in `pretrained/` yet. Train one with `gan-train cyclegan --data-a DIR --data-b DIR` "
-    "and export it there."
+    "No CycleGAN checkpoint in `pretrained/` yet: train one with "
+    "`gan-train cyclegan --data-a DIR --data-b DIR` and export it there."
 )
 
 
 def on_checkpoint(checkpoint: str | None) -> str:
-    return tr.checkpoint_info(checkpoint) if checkpoint else NO_CHECKPOINT_MD
+    """The chosen checkpoint (a key of :func:`checkpoint_choices`) in one line."""
+    if not checkpoint:
+        return NO_CHECKPOINT_MD
+    try:
+        return tr.checkpoint_info(tr.checkpoint_folder(checkpoint))
+    except ValueError as error:
+        return f"⚠️ {error}"
 
 
 def on_upload(path: str | None) -> tuple[dict | None, Any]:
     """A new upload becomes the picture to translate (and clears the example choice)."""
-    if not path:
+    if not path or not isinstance(path, str):
         return None, gr.update()
     return {"kind": "upload", "value": path}, gr.update(value=None)
 
@@ -78,17 +84,33 @@ def on_translate(
 ) -> tuple[Any, Any, Any, str]:
     """Translate the chosen picture; a bad upload or missing checkpoint becomes a clear message."""
     if not checkpoint:
-        raise gr.Error(NO_CHECKPOINT_MD)
-    if not source:
-        raise gr.Error("Upload an image or pick an example first.")
-    try:
-        image = (
-            tr.example_image(source["value"]) if source["kind"] == "example" else source["value"]
+        raise gr.Error(
+            "Choose a CycleGAN checkpoint first." if checkpoint_choices() else NO_CHECKPOINT_MD,
+            print_exception=False,
         )
-        result = tr.translate(checkpoint, image, direction)
+    if not isinstance(source, dict) or not source.get("value"):
+        raise gr.Error("Upload an image or pick an example first.", print_exception=False)
+    if direction not in ("a2b", "b2a"):
+        raise gr.Error("Choose a direction: A → B or B → A.", print_exception=False)
+    try:
+        folder = tr.checkpoint_folder(checkpoint)
+        image = (
+            tr.example_image(source["value"])
+            if source.get("kind") == "example"
+            else _uploaded(source["value"])
+        )
+        result = tr.translate(folder, image, direction)
     except ValueError as error:
-        raise gr.Error(str(error)) from None
+        raise gr.Error(str(error), print_exception=False) from None
     return result.input, result.translated, result.reconstruction, result.summary
+
+
+def _uploaded(path: str) -> bytes:
+    """An upload's bytes (so every message names the picture, not the server's cache path)."""
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        raise ValueError("The uploaded image could not be read; please upload it again.") from None
 
 
 def build_tab() -> None:
@@ -99,7 +121,7 @@ def build_tab() -> None:
     with gr.Row():
         checkpoint = gr.Dropdown(choices=choices, value=first, label="CycleGAN checkpoint", scale=3)
         refresh = gr.Button("↻ rescan pretrained/", size="sm", scale=0, min_width=160)
-    info = gr.Markdown(tr.checkpoint_info(first) if first else NO_CHECKPOINT_MD)
+    info = gr.Markdown(on_checkpoint(first))
     source = gr.State(
         None
     )  # per user: {"kind": "upload" | "example", "value": path or example name}

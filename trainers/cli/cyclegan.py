@@ -5,6 +5,7 @@
     gan-train translate pretrained/cyclegan-horse2zebra --direction a2b --input horse.jpg --out zebra.png
     gan-train evaluate-cyclegan pretrained/cyclegan-horse2zebra --data horse2zebra --out runs/eval
     gan-train export-cyclegan runs/cyclegan-horse2zebra pretrained/cyclegan-horse2zebra --half
+    torchrun --standalone --nproc_per_node 2 -m trainers.cli cyclegan --data-a ... --data-b ...
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from trainers.cyclegan import (
 from trainers.cyclegan.evaluate import store_metrics, train_and_save_classifier
 from trainers.data import IMAGE_EXTENSIONS
 from trainers.device import DEVICES, PRECISIONS, pick_device
+from trainers.distributed import Distributed
 from trainers.engine import write_run_options
 from trainers.events import Step
 from trainers.models.blocks import UPSAMPLE_MODES
@@ -146,14 +148,25 @@ def _steps(args: argparse.Namespace, n_a: int, n_b: int, batch_size: int) -> int
 
 def run_from_args(args: argparse.Namespace) -> int:
     """``gan-train cyclegan ...``: build (or resume) a trainer and run it with the CLI callbacks."""
+    # One process: the device asked for. Under accelerate launch / torchrun: this process's
+    # device and the process group (trainers/distributed.py); only the main process writes.
+    dist = Distributed.from_environment(args.device)
+    try:
+        return _train(args, dist)
+    finally:
+        dist.close()
+
+
+def _train(args: argparse.Namespace, dist: Distributed) -> int:
+    """Train, resume or dry-run in this process (one of several under a launcher)."""
     from trainers.engine import JsonlLogger, SampleSaver
     from trainers.events import CallbackList
     from trainers.progress import ProgressBar
 
-    device = pick_device(args.device)
+    device = dist.device
     command = _command_line(args)
     if args.dry_run:
-        return _dry_run(args, device)
+        return _dry_run(args, dist)
     if args.resume:
         if args.out is None:
             raise CycleGANUserError("--resume needs --out, the run folder to continue")
@@ -164,6 +177,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             epochs=args.epochs,
             decay_start=args.decay_start,
             command=command,
+            dist=dist,
         )
         out = Path(args.out)
     else:
@@ -185,7 +199,7 @@ def run_from_args(args: argparse.Namespace) -> int:
             upsample=args.upsample,
         )
         n_a, n_b = len(list_images(args.data_a)), len(list_images(args.data_b))
-        steps = _steps(args, n_a, n_b, args.batch_size) or 1000
+        steps = _steps(args, n_a, n_b, args.batch_size * dist.world_size) or 1000
         train = CycleGANTrainConfig(
             data_a=str(args.data_a),
             data_b=str(args.data_b),
@@ -216,13 +230,24 @@ def run_from_args(args: argparse.Namespace) -> int:
             out,
             command,
             name,
+            dist,
         )
-        write_run_options(out, command, train, model_config)
+        if dist.is_main:
+            write_run_options(out, command, train, model_config)
     cfg = trainer.config
+    if not dist.is_main:  # the others train in step, silently
+        trainer.run()
+        return 0
     print(
         f"gan-train: cyclegan {trainer.model_config.image_size}px ngf {trainer.model_config.ngf} "
         f"blocks {trainer.model_config.n_residual_blocks} on {len(trainer.images_a)} A + {len(trainer.images_b)} B images, "
-        f"device {trainer.device}, precision {trainer.precision}, steps {trainer.step} -> {cfg.steps} "
+        f"device {trainer.device}, precision {trainer.precision}, "
+        + (
+            f"{dist.world_size} processes (global batch {trainer.global_batch}), "
+            if dist.enabled
+            else ""
+        )
+        + f"steps {trainer.step} -> {cfg.steps} "
         f"(LR decay from {cfg.decay_start}), run folder {out}",
         file=sys.stderr,
     )
@@ -241,10 +266,12 @@ def run_from_args(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dry_run(args: argparse.Namespace, device: torch.device) -> int:
-    """2 steps on tiny random images (32 px), save, reload, compare outputs."""
+def _dry_run(args: argparse.Namespace, dist: Distributed) -> int:
+    """2 steps on tiny random images (32 px), save, reload, compare outputs (under a launcher:
+    every process trains, the main one saves and compares)."""
     import tempfile
 
+    device = dist.device
     gen = torch.Generator().manual_seed(args.seed)
     images_a = torch.randint(0, 256, (6, 3, 36, 36), dtype=torch.uint8, generator=gen)
     images_b = torch.randint(0, 256, (6, 3, 36, 36), dtype=torch.uint8, generator=gen)
@@ -256,10 +283,18 @@ def _dry_run(args: argparse.Namespace, device: torch.device) -> int:
     )
     with tempfile.TemporaryDirectory() as tmp:
         trainer = CycleGANTrainer(
-            model_config, train, images_a, images_b, device=device, out_dir=Path(tmp) / "run"
+            model_config,
+            train,
+            images_a,
+            images_b,
+            device=device,
+            out_dir=Path(tmp) / "run",
+            dist=dist,
         )
         losses: list[dict[str, float]] = []
         trainer.run(lambda e: losses.append(e.losses) if isinstance(e, Step) else None)
+        if not dist.is_main:
+            return 0
         loaded = ckpt.load_checkpoint(Path(tmp) / "run" / "checkpoint", device)
         x = to_model_range(images_a[:2, :, :32, :32]).to(device)
         trainer.generators.eval()

@@ -11,6 +11,7 @@ from PIL import Image
 from trainers.events import Step
 from trainers.style import (
     FEATURE_CHOICES,
+    SCHEDULES,
     StyleConfig,
     describe_features,
     load_image,
@@ -40,6 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weights", default=None, help="explicit VGG19 weights file")
     parser.add_argument("--offline", action="store_true", help="never try to download weights")
     parser.add_argument("--seed", type=int, default=d.seed)
+    parser.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default=d.schedule,
+        help="single: every step at --size; coarse-to-fine: the steps spread over "
+        "size/4 -> size/2 -> size (several times faster)",
+    )
 
 
 def config_from_args(args: argparse.Namespace) -> StyleConfig:
@@ -61,6 +69,7 @@ def config_from_args(args: argparse.Namespace) -> StyleConfig:
         precision=args.precision,
         weights_path=args.weights,
         allow_download=not args.offline,
+        schedule=args.schedule,
     )
 
 

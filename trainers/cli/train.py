@@ -3,6 +3,7 @@
     gan-train dcgan --dataset fashion-mnist --epochs 5 --out runs/dcgan-fashion
     gan-train dcgan --out runs/dcgan-fashion --resume --steps 6000
     gan-train dcgan --dataset cifar10 --dry-run
+    torchrun --standalone --nproc_per_node 2 -m trainers.cli dcgan --dataset mnist
 
 The flags are generated from the option fields of ``TrainConfig`` and of the family's model
 config (trainers/options.py); only what is not a config field (where the data lives, the run
@@ -22,8 +23,9 @@ import torch
 
 from trainers.checkpoint import load_checkpoint, read_meta, run_has_checkpoint
 from trainers.cli.common import UserError
-from trainers.data import load_dataset, parse_dataset_name, synthetic_dataset
-from trainers.device import DEVICES, pick_device
+from trainers.data import ImageData, load_dataset, parse_dataset_name, synthetic_dataset
+from trainers.device import DEVICES
+from trainers.distributed import Distributed
 from trainers.engine import GANTrainer, JsonlLogger, SampleSaver, TrainConfig, write_run_options
 from trainers.events import CallbackList, Step
 from trainers.options import (
@@ -37,6 +39,7 @@ from trainers.options import (
 from trainers.options import add_arguments as add_option_arguments
 from trainers.progress import ProgressBar
 from trainers.registry import ModelSpec, get_spec
+from trainers.runlock import hold_run_lock, release_run_locks  # HARDEN (issue 17): run lock
 
 DRY_RUN_SHAPES = {"mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
 DRY_RUN_STEPS = 3
@@ -81,6 +84,12 @@ def add_arguments(parser: argparse.ArgumentParser, spec: ModelSpec) -> None:
     )
     run.add_argument(
         "--device", default="auto", choices=DEVICES, help="auto = CUDA, then MPS, then CPU"
+    )
+    run.add_argument(
+        "--sync-batchnorm",
+        action="store_true",
+        help="on several GPUs: BatchNorm statistics over the global batch (SyncBatchNorm; "
+        "CUDA only, ignored on CPUs)",
     )
     run.add_argument(
         "--dry-run",
@@ -134,12 +143,13 @@ def steps_from_args(args: argparse.Namespace, data, batch_size: int) -> int | No
     return args.steps
 
 
-def train_config(args: argparse.Namespace, family: str, data) -> TrainConfig:
-    """TrainConfig from the declared defaults and the flags the user set."""
-    values = values_from_args(args, TrainConfig)
+def train_config(args: argparse.Namespace, family: str, data, world_size: int = 1) -> TrainConfig:
+    """TrainConfig from the declared defaults, the preset's training values and the flags the
+    user set (in that order). --epochs counts global batches (``world_size`` processes)."""
+    values = get_spec(family).preset_train_values(args.preset) | values_from_args(args, TrainConfig)
     batch_size = values.get("batch_size", option_defaults(TrainConfig)["batch_size"])
     values.update(model=family, dataset=data.name)
-    values["steps"] = steps_from_args(args, data, batch_size) or TrainConfig.steps
+    values["steps"] = steps_from_args(args, data, batch_size * world_size) or TrainConfig.steps
     return TrainConfig(**values)
 
 
@@ -150,30 +160,59 @@ def run_from_args(args: argparse.Namespace) -> int:
     """Train (or resume, or dry-run) ``args.family`` with the CLI callbacks."""
     spec = get_spec(args.family)
     command = args.command_line
-    device = pick_device(args.device)
-    dataset = parse_dataset_name(args.dataset or TrainConfig.dataset)
-    if args.dry_run:
-        return dry_run(args, spec, dataset, device)
+    dataset = args.dataset or TrainConfig.dataset
+    if not is_synthetic(dataset):
+        dataset = parse_dataset_name(dataset)
+    # One process: the device asked for. Under accelerate launch / torchrun: this process's
+    # device and the process group (trainers/distributed.py).
+    dist = Distributed.from_environment(args.device, sync_batchnorm=args.sync_batchnorm)
+    try:
+        if args.dry_run:
+            return dry_run(args, spec, dataset, dist)
+        return _train(args, spec, dataset, dist, command)
+    finally:
+        release_run_locks()  # HARDEN (issue 17): the --out lock taken in _train
+        dist.close()
+
+
+def _train(
+    args: argparse.Namespace, spec: ModelSpec, dataset: str, dist: Distributed, command: str
+) -> int:
+    """Train or resume; every process runs this, only the main one prints and writes files."""
+    device = dist.device
 
     out = args.out or Path("runs") / f"{spec.name}-{dataset.replace(':', '-').replace('/', '_')}"
+    # HARDEN (issue 17): one gan-train per run folder; a second one refuses (trainers/runlock.py)
+    if note := hold_run_lock(out, command):
+        print(f"gan-train: {note}", file=sys.stderr)
     has_checkpoint = run_has_checkpoint(out)
     if args.resume:
-        trainer, data = _resume(args, spec, out, device, command)
+        trainer, data = _resume(args, spec, out, dist, command)
     else:
         if has_checkpoint:
             raise UserError(
                 f"{out} already holds a checkpoint; pass --resume to continue it or choose another --out"
             )
-        data = load_dataset(
-            dataset, args.data_dir, download=not args.no_download, image_size=args.image_size
-        )
+        with dist.main_process_first():  # a download happens once, in the main process
+            data = load_training_data(
+                dataset, args.data_dir, download=not args.no_download, image_size=args.image_size
+            )
         model_config = make_model_config(spec, data.image_shape, len(data.class_names), args)
-        config = train_config(args, spec.name, data)
-        trainer = GANTrainer(spec, model_config, config, data, device, out, command)
-        write_run_options(out, command, config, model_config)
+        config = train_config(args, spec.name, data, dist.world_size)
+        trainer = GANTrainer(spec, model_config, config, data, device, out, command, dist)
+        if dist.is_main:
+            write_run_options(out, command, config, model_config)
+    if not dist.is_main:  # the others train in step, silently; the main process writes
+        trainer.run()
+        return 0
+    processes = (
+        f", {dist.world_size} processes (global batch {trainer.global_batch})"
+        if dist.enabled
+        else ""
+    )
     print(
         f"gan-train: {spec.name} on {data.name} ({len(data)} images {data.image_shape}), "
-        f"device {device}, precision {trainer.precision}, steps {trainer.step} -> "
+        f"device {device}, precision {trainer.precision}{processes}, steps {trainer.step} -> "
         f"{trainer.config.steps}, run folder {out}",
         file=sys.stderr,
     )
@@ -194,21 +233,44 @@ def run_from_args(args: argparse.Namespace) -> int:
     return 0
 
 
+def is_synthetic(name: str) -> bool:
+    """``synthetic`` or ``synthetic:N``: made-up images for smoke tests and benchmarks."""
+    return name == "synthetic" or name.startswith("synthetic:")
+
+
+def load_training_data(
+    name: str, data_dir: str | None, download: bool, image_size: int | None
+) -> ImageData:
+    """``load_dataset``, plus ``synthetic[:N]``: N (default 512) labelled 28x28 (or
+    --image-size) grayscale squares from trainers.data.synthetic_dataset, always the same."""
+    if not is_synthetic(name):
+        return load_dataset(name, data_dir, download=download, image_size=image_size)
+    count = name.partition(":")[2]
+    if count and not count.isdigit():
+        raise UserError(f"--dataset synthetic:N needs a whole number N, got {name!r}")
+    side = image_size or 28
+    data = synthetic_dataset((1, side, side), num_classes=10, n=int(count or 512), seed=0)
+    data.name = name  # resume rebuilds the same images from this name
+    return data
+
+
 def _resume(
-    args: argparse.Namespace, spec: ModelSpec, out: Path, device: torch.device, command: str
+    args: argparse.Namespace, spec: ModelSpec, out: Path, dist: Distributed, command: str
 ) -> tuple[GANTrainer, Any]:
-    """The trainer of the run in ``out``; only RESUME_OPTIONS of the flags change its options."""
+    """The trainer of the run in ``out``; only RESUME_OPTIONS of the flags change its options.
+    It may have been written by another number of processes (the global batch is kept)."""
     if not run_has_checkpoint(out):
         raise UserError(f"--resume: no checkpoint in {out}/checkpoint to resume from")
     meta = read_meta(out)
     if meta["model"] != spec.name:
         raise UserError(f"--resume: {out} holds a {meta['model']} run, not {spec.name}")
-    data = load_dataset(
-        meta["dataset"],
-        args.data_dir,
-        download=not args.no_download,
-        image_size=meta["image_shape"][1],
-    )
+    with dist.main_process_first():
+        data = load_training_data(
+            meta["dataset"],
+            args.data_dir,
+            download=not args.no_download,
+            image_size=meta["image_shape"][1],
+        )
     stored = meta["train_config"]
     values = values_from_args(args, TrainConfig)
     ignored = [
@@ -216,20 +278,21 @@ def _resume(
         for name, value in values.items()
         if name not in RESUME_OPTIONS | {"dataset"} and stored.get(name) != value
     ]
-    if ignored:
+    if ignored and dist.is_main:
         print(
             f"gan-train: --resume keeps the run's options; ignoring {', '.join(ignored)}",
             file=sys.stderr,
         )
     overrides = {k: v for k, v in values.items() if k in RESUME_OPTIONS and k != "steps"}
-    steps = steps_from_args(args, data, stored["batch_size"])
+    steps = steps_from_args(args, data, meta.get("global_batch_size", stored["batch_size"]))
     trainer = GANTrainer.resume(
         out,
         data,
-        device,
+        dist.device,
         steps=steps,
         command=meta.get("command") or command,
         overrides=overrides,
+        dist=dist,
     )
     trainer.command = meta.get("command", command) + (
         f"  # resumed: {command}" if meta.get("command") != command else ""
@@ -237,12 +300,15 @@ def _resume(
     return trainer, data
 
 
-def dry_run(args: argparse.Namespace, spec: ModelSpec, dataset: str, device: torch.device) -> int:
-    """A few steps on synthetic data of the data set's shape, then save, reload and compare."""
+def dry_run(args: argparse.Namespace, spec: ModelSpec, dataset: str, dist: Distributed) -> int:
+    """A few steps on synthetic data of the data set's shape, then save, reload and compare
+    (under a launcher: on every process, the main one saves and compares)."""
+    device = dist.device
     shape = DRY_RUN_SHAPES.get(dataset, (3, 32, 32))
-    data = synthetic_dataset(shape, num_classes=10, n=64, seed=args.seed or 0)
+    n = max(64, 16 * dist.world_size)  # at least one global batch
+    data = synthetic_dataset(shape, num_classes=10, n=n, seed=args.seed or 0)
     model_config = make_model_config(spec, shape, 10, args)
-    values = values_from_args(args, TrainConfig)
+    values = spec.preset_train_values(args.preset) | values_from_args(args, TrainConfig)
     values.update(
         model=spec.name,
         dataset=data.name,
@@ -259,9 +325,13 @@ def dry_run(args: argparse.Namespace, spec: ModelSpec, dataset: str, device: tor
                 f"--dry-run would overwrite the checkpoint in {args.out}; choose another --out"
             )
         out = args.out or Path(tmp) / "run"
-        trainer = GANTrainer(spec, model_config, config, data, device, out, "gan-train --dry-run")
+        trainer = GANTrainer(
+            spec, model_config, config, data, device, out, "gan-train --dry-run", dist
+        )
         losses: list[dict[str, float]] = []
         trainer.run(lambda e: losses.append(e.losses) if isinstance(e, Step) else None)
+        if not dist.is_main:  # only the main process wrote a checkpoint
+            return 0
         loaded = load_checkpoint(out / "checkpoint", device)
         z = torch.randn(4, model_config.latent_dim, device=device)  # (4, latent_dim)
         labels = torch.arange(4, device=device) if spec.conditional else None

@@ -2,6 +2,12 @@
 
 One step (see trainers/cyclegan/__init__.py for the losses): G_AB and G_BA are updated together
 with LSGAN + cycle + identity losses while D is frozen, then D_A and D_B on pooled fakes.
+
+On several processes (``dist``, trainers/distributed.py) each of the four networks is wrapped in
+DDP on its own and each process takes its rows of every global batch (crops and flips are drawn
+for the global batch, so the augmentation generator stays the same everywhere). Not the same as
+one process with the global batch: the image pool is per process (each keeps its own 50 past
+fakes; a checkpoint keeps the main process's pool, which every process resumes from).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from trainers.cyclegan.data import (
 from trainers.cyclegan.pool import ImagePool
 from trainers.cyclegan.translate import before_after_grid
 from trainers.device import autocast, resolve_precision
+from trainers.distributed import Distributed, resume_batch_size
 from trainers.engine import TrainingDiverged, TrainingLoop, truncate_log
 from trainers.events import Step
 from trainers.models.cyclegan import (
@@ -117,6 +124,8 @@ class CycleGANTrainer(TrainingLoop):
         out_dir: the run folder (checkpoint/, log.jsonl, samples/); None trains in memory only.
         command: the command line that started the run (stored in checkpoints).
         dataset: a name for the data, e.g. "horse2zebra" (recorded in the checkpoint).
+        dist: the processes training together (default: this one alone); ``config.batch_size``
+            is per process.
     """
 
     def __init__(
@@ -131,6 +140,7 @@ class CycleGANTrainer(TrainingLoop):
         out_dir: str | Path | None = None,
         command: str = "",
         dataset: str = "",
+        dist: Distributed | None = None,
     ) -> None:
         self.model_config, self.config = model_config, config
         self.images_a, self.images_b = images_a, images_b
@@ -148,8 +158,10 @@ class CycleGANTrainer(TrainingLoop):
         self.device = torch.device(device)
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.command, self.dataset = command, dataset
+        self.dist = dist or Distributed(device=self.device)
+        self.global_batch = config.batch_size * self.dist.world_size
 
-        torch.manual_seed(config.seed)
+        torch.manual_seed(config.seed)  # the same initial weights in every process
         self.generators = CycleGANGenerators(model_config)  # .a2b = G_AB, .b2a = G_BA
         self.discriminators = CycleGANDiscriminators(model_config)  # .a = D_A, .b = D_B
         self.generators.apply(init_cyclegan_weights)
@@ -167,19 +179,31 @@ class CycleGANTrainer(TrainingLoop):
         # One Adam for both generators and one for both discriminators, as the paper's code.
         self.opt_g = torch.optim.Adam(self.generators.parameters(), lr=config.lr, betas=betas)
         self.opt_d = torch.optim.Adam(self.discriminators.parameters(), lr=config.lr, betas=betas)
+        # What the step calls: G_AB, G_BA, D_A and D_B each in its own DDP wrapper (one
+        # process: the plain modules). Generators are called several times before their one
+        # backward (fine: a parameter's gradient is summed before DDP's hook sees it); the
+        # discriminators' wrappers only run in D's update, frozen D's are the plain modules.
+        self.g_ab = self.dist.wrap(self.generators.a2b)
+        self.g_ba = self.dist.wrap(self.generators.b2a)
+        self.d_a = self.dist.wrap(self.discriminators.a)
+        self.d_b = self.dist.wrap(self.discriminators.b)
+        # per process (each rank's fakes); see the module docstring
         self.pool_a, self.pool_b = ImagePool(config.pool_size), ImagePool(config.pool_size)
 
         self.step = 0
         self.batches_drawn = 0  # sets the data order (per-epoch permutations seeded by epoch)
         self.wall_time_before = 0.0
-        self.rng = torch.Generator().manual_seed(config.seed + 1)  # crops, flips, pool coin flips
+        # crops, flips, pool coin flips: the same state in every process (global draws, and each
+        # process's pools flip the same number of coins), so one saved state resumes them all
+        self.rng = torch.Generator().manual_seed(config.seed + 1)
 
     # --- data -----------------------------------------------------------------------------------
 
     @property
     def steps_per_epoch(self) -> int:
-        """One epoch = one pass over the larger domain (the paper's dataset length max(|A|, |B|))."""
-        return max(1, max(len(self.images_a), len(self.images_b)) // self.config.batch_size)
+        """One epoch = one pass over the larger domain (the paper's dataset length max(|A|, |B|)),
+        in global batches (all processes together)."""
+        return max(1, max(len(self.images_a), len(self.images_b)) // self.global_batch)
 
     @property
     def epoch(self) -> float:
@@ -190,21 +214,21 @@ class CycleGANTrainer(TrainingLoop):
         repeated when the other domain is larger. Pure function of its inputs -> exact resume."""
         gen = torch.Generator().manual_seed(self.config.seed * 100_003 + epoch * 2 + salt)
         order = torch.randperm(n, generator=gen)
-        b = self.config.batch_size
+        b = self.global_batch
         positions = torch.arange(index * b, (index + 1) * b) % n
         return order[positions]
 
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """The next (real_a, real_b) pair of batches, augmented, float in [-1, 1], (B, 3, S, S) each."""
+        """The next (real_a, real_b) pair of batches, augmented, float in [-1, 1], (B, 3, S, S) each:
+        this process's rows of the global batch (cropped and flipped as one process would)."""
         epoch, index = divmod(self.batches_drawn, self.steps_per_epoch)
         self.batches_drawn += 1
         size = self.model_config.image_size
         batches = []
         for salt, images in enumerate((self.images_a, self.images_b)):
-            chosen = images[self._indices(len(images), epoch, index, salt)]  # uint8 (B, 3, L, L)
-            x = to_model_range(random_crop_flip(chosen, size, self.config.flip, self.rng)).to(
-                self.device
-            )
+            chosen = images[self._indices(len(images), epoch, index, salt)]  # (global B, 3, L, L)
+            crops = self.dist.local(random_crop_flip(chosen, size, self.config.flip, self.rng))
+            x = to_model_range(crops).to(self.device)  # this process's (B, 3, S, S)
             if self.channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             batches.append(x)
@@ -239,7 +263,7 @@ class CycleGANTrainer(TrainingLoop):
         self.generators.train()
         self.discriminators.train()
         real_a, real_b = self._batch()  # (B, 3, S, S) each
-        g_ab, g_ba = self.generators.a2b, self.generators.b2a
+        g_ab, g_ba = self.g_ab, self.g_ba  # DDP wrappers on several processes
 
         # --- generators (D frozen: gradients flow through D into G, D's weights stay put) ---
         self.discriminators.requires_grad_(False)
@@ -272,15 +296,11 @@ class CycleGANTrainer(TrainingLoop):
         # --- discriminators, on pooled fakes ---
         pooled_a = self.pool_a.query(fake_a.detach().float(), self.rng)
         pooled_b = self.pool_b.query(fake_b.detach().float(), self.rng)
-        with autocast(self.device, self.precision):
-            real_logits_a = self.discriminators.a(real_a)
-            real_logits_b = self.discriminators.b(real_b)
-            loss_d_a = self.lsgan_real(real_logits_a) + self.lsgan_fake(
-                self.discriminators.a(pooled_a)
-            )
-            loss_d_b = self.lsgan_real(real_logits_b) + self.lsgan_fake(
-                self.discriminators.b(pooled_b)
-            )
+        with autocast(self.device, self.precision):  # D's DDP wrappers: two forwards each
+            real_logits_a = self.d_a(real_a)
+            real_logits_b = self.d_b(real_b)
+            loss_d_a = self.lsgan_real(real_logits_a) + self.lsgan_fake(self.d_a(pooled_a))
+            loss_d_b = self.lsgan_real(real_logits_b) + self.lsgan_fake(self.d_b(pooled_b))
         self.opt_d.zero_grad(set_to_none=True)
         (loss_d_a + loss_d_b).backward()
         self.opt_d.step()
@@ -296,22 +316,29 @@ class CycleGANTrainer(TrainingLoop):
         # totals, for the shared progress bar and the live curves
         losses["d"] = losses["d_a"] + losses["d_b"]
         losses["g"] = loss_g.item()
+        # mean LSGAN patch scores (1 = "real", 0 = "fake"); fakes scored by D before its update
+        losses["d_real"] = (
+            0.5 * (real_logits_a.float().mean() + real_logits_b.float().mean()).item()
+        )
+        losses["d_fake"] = (
+            0.5 * (fake_logits_a.float().mean() + fake_logits_b.float().mean()).item()
+        )
+        losses = self.dist.mean(losses)  # several processes: the global batch's (all stop alike)
+        d_real, d_fake = losses.pop("d_real"), losses.pop("d_fake")
         check_finite(losses, self.step)
         elapsed = time.perf_counter() - start
         return Step(
             step=self.step,
             epoch=self.epoch,
             losses=losses | {"lr": lr},
-            # mean LSGAN patch scores (1 = "real", 0 = "fake"); fakes scored by D before its update
-            d_real=0.5 * (real_logits_a.float().mean() + real_logits_b.float().mean()).item(),
-            d_fake=0.5 * (fake_logits_a.float().mean() + fake_logits_b.float().mean()).item(),
-            images_per_s=2 * cfg.batch_size / max(elapsed, 1e-9),
+            d_real=d_real,
+            d_fake=d_fake,
+            images_per_s=2 * self.global_batch / max(elapsed, 1e-9),
             wall_time=self.wall_time(),
         )
 
     # --- samples --------------------------------------------------------------------------------
 
-    @torch.no_grad()
     @torch.no_grad()
     def sample_grid(self) -> np.ndarray:
         """uint8 grid, one row per fixed test image pair:  a | G_AB(a) | G_BA(G_AB(a)) | b | G_BA(b) | G_AB(G_BA(b))."""
@@ -414,11 +441,14 @@ def resume_trainer(
     epochs: float | None = None,
     decay_start: int | None = None,
     command: str = "",
+    dist: Distributed | None = None,
 ) -> CycleGANTrainer:
     """Rebuild a trainer from ``out_dir/checkpoint`` so it continues exactly where it stopped.
 
     A new ``steps`` (or ``epochs``) target keeps ``decay_start`` (unless one is given) and
     stretches the decay to the new end; the same target continues the stored schedule exactly.
+    A run written by N processes resumes on ``dist``'s M (1 included) with the same global
+    batch (per-process batch = global / M), so the data position carries over.
     """
     out_dir = Path(out_dir)
     meta = ckpt.read_meta(out_dir)
@@ -427,9 +457,12 @@ def resume_trainer(
     model_config = config_from_dict(get_spec(MODEL_NAME), meta["config"])
     known = {f.name for f in fields(CycleGANTrainConfig)}
     train = CycleGANTrainConfig(**{k: v for k, v in meta["train_config"].items() if k in known})
+    world_size = dist.world_size if dist is not None else 1
+    global_batch = int(meta.get("global_batch_size", train.batch_size))
+    train.batch_size = resume_batch_size(global_batch, world_size)
     if epochs is not None:
         n_a, n_b = len(list_images(train.data_a)), len(list_images(train.data_b))
-        steps = steps_for_epochs(epochs, n_a, n_b, train.batch_size)
+        steps = steps_for_epochs(epochs, n_a, n_b, global_batch)
     if steps is not None:
         if steps < meta["step"]:
             raise CycleGANUserError(
@@ -450,7 +483,9 @@ def resume_trainer(
         out_dir,
         command or old_command,
         meta.get("dataset", ""),
+        dist,
     )
     trainer.load_training_state(out_dir)
-    truncate_log(out_dir / "log.jsonl", trainer.step)
+    if trainer.dist.is_main:  # only the main process writes the run folder
+        truncate_log(out_dir / "log.jsonl", trainer.step)
     return trainer

@@ -41,7 +41,8 @@ that took 2.6× longer.
 
 The package
 -----------
-``config`` (StyleConfig), ``losses``, ``features`` (the networks and the VGG19 weights),
+``config`` (StyleConfig, and ``schedule``: single-scale or coarse-to-fine 64 -> 128 -> 256 px,
+the classroom-speed path), ``losses``, ``features`` (the networks and the VGG19 weights),
 ``pictures`` (arrays <-> tensors), ``transfer`` (the optimisation), ``compare`` (the fallback
 experiment below). The command line is trainers/cli/style.py (``gan-train style``).
 
@@ -84,6 +85,7 @@ from trainers.style.config import (
     MAX_SIZE,
     MIN_SIZE,
     RANDOM_FALLBACK,
+    SCHEDULES,
     VGG19_CFG,
     VGG19_FILENAME,
     VGG19_HASH_PREFIX,
@@ -113,7 +115,14 @@ from trainers.style.pictures import (
     to_tensor,
     to_uint8,
 )
-from trainers.style.transfer import StyleObjective, StyleResult, stylise, stylise_result, use_bf16
+from trainers.style.transfer import (
+    StyleObjective,
+    StyleResult,
+    stage_plan,
+    stylise,
+    stylise_result,
+    use_bf16,
+)
 
 __all__ = [
     "FEATURE_CHOICES",
@@ -122,6 +131,7 @@ __all__ = [
     "MAX_SIZE",
     "MIN_SIZE",
     "RANDOM_FALLBACK",
+    "SCHEDULES",
     "VGG19_CFG",
     "VGG19_FILENAME",
     "VGG19_HASH_PREFIX",
@@ -146,6 +156,7 @@ __all__ = [
     "preserve_colors",
     "random_vgg19",
     "resize_long_side",
+    "stage_plan",
     "style_loss",
     "stylise",
     "stylise_result",

@@ -27,6 +27,15 @@ FEATURE_CHOICES = ("auto", "vgg19", "random", "random-vgg19", "random-multiscale
 #: The offline fallback ``"random"`` stands for (see the module docstring for why).
 RANDOM_FALLBACK = "random-vgg19"
 
+#: ``single``: every step at the output size (the paper's way, slow at 256 px on a CPU);
+#: ``coarse-to-fine``: the same total steps spread over 1/4, 1/2 and full size, each stage
+#: starting from the upsampled result of the one before (see trainers/style/transfer.py).
+SCHEDULES = ("single", "coarse-to-fine")
+#: coarse-to-fine: each stage's side as a fraction of ``size`` (64 -> 128 -> 256 px for 256) ...
+COARSE_TO_FINE_SCALES: tuple[float, ...] = (0.25, 0.5, 1.0)
+#: ... and its share of ``steps`` (4 : 2 : 1; a step at half the side costs about a quarter).
+COARSE_TO_FINE_SHARES: tuple[float, ...] = (4.0, 2.0, 1.0)
+
 
 # ----------------------------------------------------------------------------------------------
 # Configuration
@@ -60,6 +69,8 @@ class StyleConfig:
             ``"bf16"``. Losses are always computed in float32.
         weights_path: explicit VGG19 weights file (``.pth`` state dict or ``.safetensors``).
         allow_download: may ``features="vgg19"/"auto"`` download the weights when they are missing.
+        schedule: ``"single"`` (all steps at ``size``) or ``"coarse-to-fine"`` (``steps`` in
+            all, spread over ``size``/4, ``size``/2 and ``size``; several times faster).
     """
 
     content_layer: str | None = None
@@ -80,6 +91,7 @@ class StyleConfig:
     precision: str = "auto"
     weights_path: str | None = None
     allow_download: bool = True
+    schedule: str = "single"
 
     def validate(self) -> None:
         """Raise ``ValueError`` with a readable message for any out-of-range field."""
@@ -106,6 +118,8 @@ class StyleConfig:
             problems.append(f"features must be one of {FEATURE_CHOICES}, got {self.features!r}")
         if self.pooling not in ("avg", "max"):
             problems.append(f"pooling must be 'avg' or 'max', got {self.pooling!r}")
+        if self.schedule not in SCHEDULES:
+            problems.append(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         if self.precision not in ("auto", "fp32", "bf16"):
             problems.append(f"precision must be 'auto', 'fp32' or 'bf16', got {self.precision!r}")
         if self.style_layers is not None:

@@ -1,20 +1,34 @@
 """The optimisation: the pixels of one image are optimised (L-BFGS or Adam) to match the content
-features of one picture and the Gram matrices of another."""
+features of one picture and the Gram matrices of another.
+
+Coarse-to-fine (``StyleConfig.schedule``): most steps run on a 64 px image (1/16 of the pixels of
+256 px, so about 1/16 of the cost per step), the result is upsampled to 128 px and refined, then
+to 256 px and refined with the last few steps. Large-scale structure is settled cheaply on the
+small image; the full-size steps only add the fine texture. The loss of the result is measured
+at the output size, so it can be compared with a single-scale run (benchmarks/style_speed.py).
+"""
 
 from __future__ import annotations
 
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from trainers.events import Callback, Finished, Samples, Step
 from trainers.style import pictures
-from trainers.style.config import MIN_SIZE, StyleConfig
+from trainers.style.config import (
+    COARSE_TO_FINE_SCALES,
+    COARSE_TO_FINE_SHARES,
+    MIN_SIZE,
+    StyleConfig,
+)
 from trainers.style.features import FeatureNet, load_feature_net
 from trainers.style.losses import content_loss, gram_matrix, style_loss, total_variation_loss
 
@@ -92,6 +106,7 @@ class StyleResult:
     reason: str  # "done" or "stopped"
     losses: dict[str, float] = field(default_factory=dict)
     seconds: float = 0.0
+    stages: list[tuple[int, int]] = field(default_factory=list)  # (long side, steps) each
 
 
 def stylise(
@@ -108,6 +123,88 @@ def stylise(
     return stylise_result(content, style, config, **options).image
 
 
+def stage_plan(config: StyleConfig) -> list[tuple[int, int]]:
+    """(long side in px, steps) of each stage, coarsest first; the steps add up to ``config.steps``.
+
+    ``single``: one stage at ``size``. ``coarse-to-fine``: the sides ``COARSE_TO_FINE_SCALES``
+    times ``size`` (at least ``MIN_SIZE``; equal sides merge), the steps split by
+    ``COARSE_TO_FINE_SHARES`` (200 steps at 256 px: 114 at 64 px, 57 at 128 px, 29 at 256 px);
+    the last stage always gets a step, a coarse stage left with none is skipped.
+    """
+    if config.schedule == "single":
+        return [(config.size, config.steps)]
+    sides: list[int] = []
+    shares: list[float] = []
+    for scale, share in zip(COARSE_TO_FINE_SCALES, COARSE_TO_FINE_SHARES, strict=True):
+        side = min(config.size, max(MIN_SIZE, round(config.size * scale)))
+        if sides and side == sides[-1]:
+            shares[-1] += share
+        else:
+            sides.append(side)
+            shares.append(share)
+    total, cumulative, ends = sum(shares), 0.0, []
+    for share in shares:
+        cumulative += share
+        ends.append(round(config.steps * cumulative / total))
+    counts = [end - start for start, end in zip([0, *ends[:-1]], ends, strict=True)]
+    if counts[-1] == 0:  # fewer steps than stages: the output size must get one
+        counts[counts.index(max(counts))] -= 1
+        counts[-1] = 1
+    return [(side, n) for side, n in zip(sides, counts, strict=True) if n > 0 or side == sides[-1]]
+
+
+def _optimise(
+    objective: StyleObjective,
+    x: torch.Tensor,
+    config: StyleConfig,
+    steps: int,
+    should_stop: Callable[[], bool],
+    on_step: Callable[[dict[str, float], torch.Tensor], None],
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Optimise the pixels of ``x`` (1, 3, H, W) for ``steps`` steps (closure evaluations) or
+    until ``should_stop()``; ``on_step(losses, x)`` after each. Returns the best image seen and
+    its losses (line searches try points that can be worse)."""
+    best_total, best_image, best_losses = math.inf, x.detach().clone(), {}
+    done = 0
+
+    def evaluate() -> torch.Tensor:
+        """One step: loss and gradient at the current image."""
+        nonlocal done, best_total, best_image, best_losses
+        if done >= steps or should_stop():
+            raise _StopOptimisation
+        with torch.no_grad():
+            # Keep pixels in [0, 1]. The optimisers know nothing about this box; clamping
+            # the point being evaluated is a simple heuristic (the PyTorch tutorial's too).
+            x.clamp_(0.0, 1.0)
+        losses = objective(x)
+        if x.grad is not None:
+            x.grad = None
+        losses["total"].backward()
+        x.grad = x.grad.contiguous()  # L-BFGS flattens it with .view(-1)
+        done += 1
+        values = {name: float(value.detach()) for name, value in losses.items()}
+        if values["total"] < best_total:
+            best_total, best_image, best_losses = values["total"], x.detach().clone(), values
+        on_step(values, x)
+        return losses["total"]
+
+    try:
+        if config.optimizer == "lbfgs":
+            optimizer = torch.optim.LBFGS(
+                [x], lr=1.0, max_iter=20, history_size=50, line_search_fn="strong_wolfe"
+            )
+            while True:  # each .step() runs up to 20 iterations; the closure counts steps
+                optimizer.step(evaluate)
+        else:
+            optimizer = torch.optim.Adam([x], lr=config.lr)
+            while True:
+                evaluate()
+                optimizer.step()
+    except _StopOptimisation:
+        pass
+    return best_image, best_losses
+
+
 def stylise_result(
     content: pictures.ImageInput,
     style: pictures.ImageInput,
@@ -118,8 +215,11 @@ def stylise_result(
 ) -> StyleResult:
     """Paint ``content`` in the style of ``style``; returns a :class:`StyleResult`.
 
-    Emits ``Step`` after every step, ``Samples`` (the current image) every ``preview_every``
-    steps and at the end, and ``Finished`` ("done", "stopped" when ``stop`` was set, or "error").
+    With ``schedule="coarse-to-fine"`` the stages of :func:`stage_plan` run in turn, each from
+    the previous result upsampled (bicubic) to its size; the losses returned are the last
+    stage's, at the output size. Emits ``Step`` after every step (numbered across stages),
+    ``Samples`` (the current image, at the stage's size) every ``preview_every`` steps and at
+    the end, and ``Finished`` ("done", "stopped" when ``stop`` was set, or "error").
     """
     config = config or StyleConfig()
     config.validate()
@@ -129,75 +229,63 @@ def stylise_result(
     start = time.perf_counter()
     step = 0
     try:
-        content_rgb = pictures.resize_long_side(
-            pictures.load_image(content, "content image"), config.size, "content"
-        )
-        style_rgb = pictures.load_image(style, "style image")
-        style_side = max(MIN_SIZE, round(config.size * config.style_scale))
-        style_rgb = pictures.resize_long_side(style_rgb, style_side, "style image")
+        content_source = pictures.load_image(content, "content image")
+        content_full = pictures.resize_long_side(content_source, config.size, "content")
+        style_source = pictures.load_image(style, "style image")
         net = load_feature_net(
             config.features, config.pooling, config.weights_path, config.allow_download
         )
-        objective = StyleObjective(
-            net, pictures.to_tensor(content_rgb), pictures.to_tensor(style_rgb), config
-        )
 
-        # The image itself is the only thing we optimise.
-        c = pictures.to_tensor(content_rgb)  # (1, 3, H, W)
-        if config.init == "content":
-            x = c.clone()
-        else:
-            generator = torch.Generator().manual_seed(config.seed)
-            x = torch.rand(c.shape, generator=generator)
-        x.requires_grad_(True)
-
-        def finish_image(image: torch.Tensor) -> np.ndarray:
+        def finish_image(image: torch.Tensor, content_rgb: np.ndarray) -> np.ndarray:
             rgb = pictures.to_uint8(image)
             return pictures.preserve_colors(rgb, content_rgb) if config.preserve_color else rgb
 
-        # Line searches try points that can be worse, so we keep the best image seen.
-        best_total, best_image, best_losses = math.inf, x.detach().clone(), {}
+        def should_stop() -> bool:
+            return stop is not None and stop.is_set()
 
-        def evaluate() -> torch.Tensor:
-            """One step: loss and gradient at the current image, plus the events."""
-            nonlocal step, best_total, best_image, best_losses
-            if step >= config.steps or (stop is not None and stop.is_set()):
-                raise _StopOptimisation
-            with torch.no_grad():
-                # Keep pixels in [0, 1]. The optimisers know nothing about this box; clamping
-                # the point being evaluated is a simple heuristic (the PyTorch tutorial's too).
-                x.clamp_(0.0, 1.0)
-            losses = objective(x)
-            if x.grad is not None:
-                x.grad = None
-            losses["total"].backward()
-            x.grad = x.grad.contiguous()  # L-BFGS flattens it with .view(-1)
-            step += 1
-            values = {name: float(value.detach()) for name, value in losses.items()}
-            if values["total"] < best_total:
-                best_total, best_image, best_losses = values["total"], x.detach().clone(), values
-            emit(Step(step, 0.0, values, wall_time=time.perf_counter() - start))
-            if step % preview_every == 0 and step < config.steps:
-                emit(Samples(step, finish_image(x)))
-            return losses["total"]
+        best_image: torch.Tensor | None = None
+        best_losses: dict[str, float] = {}
+        stages = stage_plan(config)
+        for side, stage_steps in stages:
+            content_rgb = (
+                content_full
+                if side == config.size
+                else pictures.resize_long_side(content_source, side, "content")
+            )
+            style_side = max(MIN_SIZE, round(side * config.style_scale))
+            style_rgb = pictures.resize_long_side(style_source, style_side, "style image")
+            c = pictures.to_tensor(content_rgb)  # (1, 3, h, w)
+            objective = StyleObjective(net, c, pictures.to_tensor(style_rgb), config)
 
-        emit(Samples(0, finish_image(x)))
-        try:
-            if config.optimizer == "lbfgs":
-                optimizer = torch.optim.LBFGS(
-                    [x], lr=1.0, max_iter=20, history_size=50, line_search_fn="strong_wolfe"
-                )
-                while True:  # each .step() runs up to 20 iterations; the closure counts steps
-                    optimizer.step(evaluate)
-            else:
-                optimizer = torch.optim.Adam([x], lr=config.lr)
-                while True:
-                    evaluate()
-                    optimizer.step()
-        except _StopOptimisation:
-            pass
+            # The image itself is the only thing we optimise.
+            if best_image is None:  # the first stage starts from the photo or from noise
+                if config.init == "content":
+                    x = c.clone()
+                else:
+                    generator = torch.Generator().manual_seed(config.seed)
+                    x = torch.rand(c.shape, generator=generator)
+                emit(Samples(0, finish_image(x, content_rgb)))
+            else:  # a finer stage starts from the coarser result, upsampled
+                x = upsample(best_image, c.shape[-2:])
+            x.requires_grad_(True)
+
+            def on_step(values: dict[str, float], image: torch.Tensor) -> None:
+                nonlocal step
+                step += 1
+                emit(Step(step, 0.0, values, wall_time=time.perf_counter() - start))
+                if step % preview_every == 0 and step < config.steps:
+                    emit(Samples(step, finish_image(image, content_rgb)))  # noqa: B023
+
+            best_image, best_losses = _optimise(
+                objective, x, config, stage_steps, should_stop, on_step
+            )
+            if should_stop():
+                break
+        assert best_image is not None
+        if best_image.shape[-2:] != pictures.to_tensor(content_full).shape[-2:]:
+            best_image = upsample(best_image, content_full.shape[:2])  # stopped early
         reason = "done" if step >= config.steps else "stopped"
-        image = finish_image(best_image)
+        image = finish_image(best_image, content_full)
         emit(Samples(step, image))
         emit(Finished(step, reason, f"features: {net.description}"))
         return StyleResult(
@@ -207,7 +295,14 @@ def stylise_result(
             reason=reason,
             losses=best_losses,
             seconds=time.perf_counter() - start,
+            stages=stages,
         )
     except Exception as exc:
         emit(Finished(step, "error", str(exc)))
         raise
+
+
+def upsample(image: torch.Tensor, size: tuple[int, int] | torch.Size) -> torch.Tensor:
+    """(1, 3, h, w) in [0, 1] -> (1, 3, H, W) in [0, 1], bicubic (the next stage's start)."""
+    resized = F.interpolate(image, size=tuple(size), mode="bicubic", align_corners=False)
+    return resized.clamp(0.0, 1.0).contiguous()

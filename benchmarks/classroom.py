@@ -1,0 +1,193 @@
+"""Digits within the first minute: the DCGAN "classroom" preset against today's defaults.
+
+Trains ``gan-train dcgan --preset classroom --dataset mnist`` and the plain defaults (``gan-train
+dcgan --dataset mnist``) for 60 s of training each, one after the other in one run, and every
+10 s of training (the pauses to measure are not counted) reads 1,000 samples of G with both
+evaluation classifiers:
+
+- the reference classifier (trainers/evaluate.py), which recipes were tuned with, and
+- the held-out judge (trainers/judge.py, pretrained/judges/mnist), never used for tuning.
+
+For each it prints the *confident share* (samples whose top-class probability is >= 0.9; real
+test digits: about 98%) and the *rarest class share* (the smallest share of the 10 predicted
+digits; 10% is perfectly balanced), plus the training throughput in images/s (real images
+through D per second), so figures from a busy machine can be compared with a quiet one.
+Targets of the preset after 60 s: confident >= 75% by the judge, rarest >= 5%.
+
+    python benchmarks/classroom.py --data-dir ../shared/data
+    python benchmarks/classroom.py --data-dir ../shared/data --seconds 30 --every 5 --only classroom
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
+
+from trainers.data import ImageData, load_dataset, to_uint8_images  # noqa: E402
+from trainers.engine import GANTrainer, TrainConfig  # noqa: E402
+from trainers.evaluate import classifier_dir_for, load_classifier  # noqa: E402
+from trainers.pipeline import uint8_to_model_input  # noqa: E402
+from trainers.registry import get_spec  # noqa: E402
+
+CONFIDENT = 0.9  # top-class probability that counts as "reads confidently"
+
+
+@dataclass
+class Reader:
+    """One evaluation classifier: ``logits(x)`` for images (B, C, H, W) in [-1, 1]."""
+
+    name: str
+    logits: Callable[[torch.Tensor], torch.Tensor]
+
+
+def readers(dataset: str) -> list[Reader]:
+    """The reference classifier and, when its folder exists, the held-out judge."""
+    classifier, _ = load_classifier(classifier_dir_for(dataset))
+    found = [Reader("reference", classifier)]
+    try:
+        from trainers.judge import load_judge
+
+        judge, _ = load_judge(dataset)
+        found.append(Reader("judge", judge))
+    except Exception as error:  # no judge yet: say so once, measure with the reference only
+        print(f"(no held-out judge for {dataset}: {str(error)[:120]})", file=sys.stderr)
+    return found
+
+
+@torch.no_grad()
+def read(reader: Reader, images: torch.Tensor) -> tuple[float, float]:
+    """(confident share, rarest predicted class share) of images (N, C, H, W) in [-1, 1]."""
+    probs = torch.cat(
+        [reader.logits(images[i : i + 500]).softmax(1) for i in range(0, len(images), 500)]
+    )
+    top, predicted = probs.max(1)  # (N,), (N,)
+    shares = np.bincount(predicted.numpy(), minlength=probs.shape[1]) / len(images)
+    return float((top >= CONFIDENT).float().mean()), float(shares.min())
+
+
+@torch.no_grad()
+def samples(trainer: GANTrainer, n: int = 1000, seed: int = 123) -> torch.Tensor:
+    """n samples of the trainer's G (its EMA copy when it has one), as a checkpoint would give
+    them: eval mode, rounded to uint8 and back to [-1, 1]."""
+    net = trainer.generator_ema if trainer.generator_ema is not None else trainer.generator
+    was_training = net.training
+    net.eval()
+    z = torch.randn(
+        n, trainer.model_config.latent_dim, generator=torch.Generator().manual_seed(seed)
+    )
+    labels = (
+        torch.arange(n) % trainer.model_config.num_classes if trainer.spec.conditional else None
+    )
+    images = net(z, labels)  # (N, C, H, W) in [-1, 1]
+    net.train(was_training)
+    return uint8_to_model_input(to_uint8_images(images))
+
+
+@dataclass
+class Mark:
+    """Figures at one point of training."""
+
+    seconds: float
+    step: int
+    images_per_s: float
+    read: dict[str, tuple[float, float]]  # reader name -> (confident, rarest)
+
+
+def train_and_measure(
+    trainer: GANTrainer,
+    seconds: float,
+    every: float,
+    judges: list[Reader],
+    on_mark: Callable[[Mark], None] = lambda mark: None,
+) -> list[Mark]:
+    """Train for ``seconds`` of training time; measure every ``every`` seconds (not counted)."""
+    marks: list[Mark] = []
+    trained, next_mark = 0.0, every
+    last_seconds, last_images = 0.0, 0
+    images = 0
+    while trained < seconds:
+        start = time.perf_counter()
+        trainer.train_step()
+        trained += time.perf_counter() - start
+        images += trainer.config.batch_size * trainer.config.d_steps
+        if trained >= next_mark or trained >= seconds:
+            fakes = samples(trainer)
+            speed = (images - last_images) / max(trained - last_seconds, 1e-9)
+            mark = Mark(trained, trainer.step, speed, {r.name: read(r, fakes) for r in judges})
+            marks.append(mark)
+            on_mark(mark)
+            last_seconds, last_images = trained, images
+            next_mark += every
+    return marks
+
+
+def build(name: str, data: ImageData, preset: str | None, seed: int, **train) -> GANTrainer:
+    """A DCGAN trainer with a preset's model and training values (or the plain defaults)."""
+    spec = get_spec("dcgan")
+    model_config = spec.make_config(data.image_shape, preset=preset)
+    values = spec.preset_train_values(preset) | train
+    config = TrainConfig(model="dcgan", dataset=data.name, seed=seed, **values)
+    config = replace(config, steps=10**9, sample_every=0, checkpoint_every=0, max_seconds=0.0)
+    return GANTrainer(spec, model_config, config, data, "cpu", None, name)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data-dir", default=None, help="e.g. ../shared/data")
+    parser.add_argument("--seconds", type=float, default=60.0, help="training time per config")
+    parser.add_argument("--every", type=float, default=10.0, help="measure every S s of training")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument(
+        "--only", choices=("classroom", "defaults"), help="run one of the two configs"
+    )
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    data = load_dataset("mnist", args.data_dir, download=False)
+    judges = readers("mnist")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
+    print(f"load average before: {os.getloadavg()[0]:.1f}")
+    configs = {
+        "classroom": ("gan-train dcgan --preset classroom --dataset mnist", "classroom"),
+        "defaults": ("gan-train dcgan --dataset mnist", None),
+    }
+    names = [args.only] if args.only else list(configs)
+    heading = "".join(f" | {r.name + ' conf':>14} {r.name + ' rarest':>16}" for r in judges)
+    summary = []
+    for name in names:
+        command, preset = configs[name]
+        trainer = build(name, data, preset, args.seed)
+        print(f"\n{name}: {command}  (precision {trainer.precision})")
+        print(f"{'train s':>8} {'step':>6} {'images/s':>9}{heading}")
+
+        def show(mark: Mark) -> None:
+            cells = "".join(f" | {c:14.1%} {r:16.1%}" for c, r in mark.read.values())
+            print(f"{mark.seconds:8.1f} {mark.step:6d} {mark.images_per_s:9.0f}{cells}", flush=True)
+
+        marks = train_and_measure(trainer, args.seconds, args.every, judges, show)
+        summary.append((name, marks[-1]))
+    print(
+        f"\nafter {args.seconds:g} s of training (targets: judge confident >= 75%, rarest >= 5%):"
+    )
+    for name, mark in summary:
+        cells = ", ".join(
+            f"{reader}: confident {c:.1%}, rarest {r:.1%}" for reader, (c, r) in mark.read.items()
+        )
+        print(f"  {name:10s} step {mark.step:5d}: {cells}")
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

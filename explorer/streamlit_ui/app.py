@@ -1,0 +1,96 @@
+"""The GAN Explorer, Streamlit edition: the entry script.
+
+    gan-explorer --ui streamlit [--host 127.0.0.1] [--port 8501] [--checkpoint-dir runs/]
+    streamlit run explorer/streamlit_ui/app.py -- [--checkpoint-dir runs/] [--threads 1]
+
+Streamlit runs this file from the top at every interaction; it only sets the page up and
+hands over to the chosen page (``st.navigation``), whose module wires widgets to the core.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+try:  # `streamlit run` puts this file's folder on sys.path, not the project's
+    import explorer  # noqa: F401
+except ImportError:  # a source tree that is not installed (e.g. a Docker Space's /app)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import streamlit as st  # noqa: E402
+
+from explorer.context import limits_markdown  # noqa: E402
+from explorer.streamlit_ui import (  # noqa: E402
+    page_ask_d,
+    page_classes,
+    page_convlab,
+    page_generate,
+    page_inside,
+    page_interpolate,
+    page_playground,
+    page_stylise,
+    page_train,
+    page_translate,
+    shared,
+)
+
+PAGES = [
+    st.Page(
+        page_generate.render,
+        title="Generate",
+        icon=":material/casino:",
+        url_path="generate",
+        default=True,
+    ),
+    st.Page(
+        page_classes.render, title="Classes (cGAN)", icon=":material/category:", url_path="classes"
+    ),
+    st.Page(
+        page_interpolate.render,
+        title="Interpolate",
+        icon=":material/swap_horiz:",
+        url_path="interpolate",
+    ),
+    st.Page(
+        page_inside.render,
+        title="Inside the generator",
+        icon=":material/biotech:",
+        url_path="inside",
+    ),
+    st.Page(page_ask_d.render, title="Ask D", icon=":material/policy:", url_path="ask-d"),
+    st.Page(
+        page_convlab.render,
+        title="Transposed convolution",
+        icon=":material/grid_on:",
+        url_path="convlab",
+    ),
+    st.Page(page_train.render, title="Train", icon=":material/monitoring:", url_path="train"),
+    st.Page(
+        page_playground.render,
+        title="2-D playground",
+        icon=":material/scatter_plot:",
+        url_path="playground",
+    ),
+    st.Page(
+        page_translate.render,
+        title="Translate (CycleGAN)",
+        icon=":material/translate:",
+        url_path="translate",
+    ),
+    st.Page(page_stylise.render, title="Stylise", icon=":material/palette:", url_path="stylise"),
+]
+
+
+def main() -> None:
+    """Set the page up, then run the page the user chose."""
+    st.set_page_config(page_title="GAN Explorer", page_icon="🎛️", layout="wide")
+    shared.configure_torch()
+    shared.keep_widget_values()
+    page = st.navigation(PAGES)
+    if shared.hosted():  # strangers share this machine: say what each may ask of it
+        with st.sidebar:
+            st.info(limits_markdown(shared.limits(), shared.training_allowed()[0]))
+    page.run()
+
+
+main()

@@ -1,0 +1,123 @@
+"""Classes (cGAN): one z across every class, or a grid of one class.
+
+Each row of the first picture keeps its latent while only the label changes, so whatever stays
+the same (thickness, slant, brightness) is what z encodes. The pictures come from
+:func:`trainers.latent_space.one_z_every_class` and :func:`~trainers.latent_space.one_class_grid`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from explorer import latents
+from explorer.context import empty_message
+from explorer.streamlit_ui import shared
+from trainers import latent_space
+from trainers.checkpoint import CheckpointError
+
+P = shared.KEEP + "classes."
+
+ABOUT_MD = """
+**Conditional GAN** (Mirza & Osindero 2014): G makes G(z, y) and D judges the *pair*
+D(x, y), "is x a real image **of class y**?", so G must learn to obey the label.
+The number under each sample is D(G(z, y), y) for the label it was asked for.
+"""
+
+NO_CGAN_MD = (
+    "No conditional GAN (cgan) checkpoint was found. Train one with "
+    "`gan-train cgan --dataset fashion-mnist --out runs/cgan-fashion-mnist` and start the "
+    "explorer with `--checkpoint-dir runs/`."
+)
+
+
+@dataclass(frozen=True)
+class ClassPictures:
+    """The two pictures (PNG bytes) and the sentence under them."""
+
+    every: bytes
+    one: bytes
+    text: str
+
+
+def _short(name: str, limit: int = 11) -> str:
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def class_pictures(
+    path: str, stamp: int, index: int, seed: int, rows: int, side: int, truncation: float
+) -> ClassPictures:
+    """Both pictures for these settings (cached by the settings)."""
+    pipe = shared.pipeline_at(path, stamp)
+    names = list(pipe.class_names)
+    with shared.computing():
+        every, ncol = latent_space.one_z_every_class(pipe, seed, rows, truncation)
+        one = latent_space.one_class_grid(pipe, index, seed, side * side, truncation)
+    every_picture = latents.captioned_grid(
+        every.images,
+        ncol,
+        latents.score_captions(every.scores),
+        every.scores,
+        column_titles=[_short(n) for n in names],
+        row_titles=[f"z{r}" for r in range(rows)],
+        font_size=11,
+    )
+    one_picture = latents.captioned_grid(
+        one.images, side, latents.score_captions(one.scores), one.scores
+    )
+    text = f"Class **{names[index]}**: {len(one.images)} latents of seed {seed}."
+    if one.scores is not None:
+        text += f" Mean D(G(z, y), y) of them: {one.scores.mean():.2f}."
+    return ClassPictures(shared.png(every_picture), shared.png(one_picture), text)
+
+
+def render() -> None:
+    """The Classes page."""
+    catalog = shared.catalog()
+    st.header("Classes (cGAN)")
+    st.markdown(ABOUT_MD)
+    entries = [e for e in catalog.entries if e.conditional]
+    if not entries:
+        st.warning(NO_CGAN_MD if catalog else empty_message(catalog, shared.hosted()))
+        return
+    top = st.columns([3, 2, 1], vertical_alignment="bottom")
+    with top[0]:
+        key = shared.model_picker(entries, P + "checkpoint", "conditional checkpoint")
+    try:
+        pipe = shared.load(key)
+        latent_space.require_conditional(pipe)
+    except (CheckpointError, ValueError) as error:
+        st.error(shared.public(str(error)))
+        return
+    names = list(pipe.class_names)
+    shared.choose(P + "class", names)
+    class_name = top[1].selectbox("class", names, key=P + "class")
+    seed = top[2].number_input("seed", min_value=0, step=1, key=shared.init(P + "seed", 0))
+    sliders = st.columns(3)
+    rows = sliders[0].slider(
+        "rows (latents) in the every-class grid", 1, 4, key=shared.init(P + "rows", 2)
+    )
+    side = sliders[1].slider("one-class grid side (n × n)", 1, 6, key=shared.init(P + "side", 4))
+    truncation = sliders[2].slider(
+        "truncation ψ", 0.0, 1.5, step=0.05, key=shared.init(P + "truncation", 1.0)
+    )
+    entry = catalog.get(key)
+    try:
+        pictures = class_pictures(
+            str(entry.path),
+            shared.stamp_of(entry),
+            names.index(class_name),
+            int(seed),
+            int(rows),
+            int(side),
+            float(truncation),
+        )
+    except ValueError as error:  # shared.BusyError
+        st.error(shared.public(str(error)))
+        return
+    shared.image(st, pictures.every, caption="One z, every class (rows: latents; columns: labels)")
+    left, right = st.columns([1, 1])
+    shared.image(left, pictures.one, caption=f"One class ({class_name}), many z")
+    right.markdown(pictures.text)

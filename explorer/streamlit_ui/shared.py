@@ -1,0 +1,299 @@
+"""What every page of the Streamlit edition shares: settings, cached models, small widgets.
+
+Sharing between users: the catalog of checkpoints and the loaded pipelines are
+``st.cache_resource`` objects (one per server, used read-only: the pipeline holds a lock
+around every forward pass); everything that belongs to one user (widget values, a playground
+session, the id of "my" training job) lives in ``st.session_state``.
+
+Widget values survive a page switch: keys that start with :data:`KEEP` are handed back to
+Session State at the top of every run (:func:`keep_widget_values`), and their start values
+are set with :func:`init` (never with a widget's ``value=``, which would fight Session State).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from explorer import checkpoints
+from explorer.checkpoints import Catalog, CheckpointEntry
+from explorer.context import (
+    VisitorLimits,
+    hosted_mode,
+    limits_for,
+    public_text,
+    training_disabled_reason,
+    training_enabled,
+)
+from trainers.checkpoint import WEIGHTS_FILE
+from trainers.pipeline import GANPipeline
+
+#: Prefix of the widget keys whose values survive a page switch.
+KEEP = "k:"
+#: Session State key of the app-wide model picker (Generate, Interpolate, Ask D).
+MODEL_KEY = KEEP + "checkpoint"
+#: Image types offered by the upload widgets; the content is checked by trainers.images.
+IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
+
+
+# --- settings: the script's own arguments ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The arguments after ``--`` in ``streamlit run app.py -- ...``.
+
+    Attributes:
+        checkpoint_dirs: extra folders (or ``hf://`` URIs) to search, as for the Gradio app.
+        include_default: also search ``pretrained/`` and ``$GAN_EXPLORER_PRETRAINED``.
+        threads: torch threads per request (1: requests run side by side instead).
+        public: hosted mode asked for (``--public``), see :func:`hosted`.
+    """
+
+    checkpoint_dirs: tuple[str, ...] = ()
+    include_default: bool = True
+    threads: int = 1
+    public: bool = False
+
+
+def argument_parser() -> argparse.ArgumentParser:
+    """The app script's arguments (``gan-explorer --ui streamlit`` passes them on)."""
+    parser = argparse.ArgumentParser(prog="explorer/streamlit_ui/app.py", add_help=False)
+    parser.add_argument("--checkpoint-dir", action="append", default=[])
+    parser.add_argument("--no-pretrained", action="store_true")
+    parser.add_argument("--public", action="store_true")
+    parser.add_argument(
+        "--threads", type=int, default=int(os.environ.get("GAN_EXPLORER_THREADS", 1))
+    )
+    return parser
+
+
+def parse_settings(argv: Sequence[str]) -> Settings:
+    """Settings from a list of arguments; unknown ones are ignored."""
+    args, _ = argument_parser().parse_known_args(list(argv))
+    return Settings(
+        tuple(args.checkpoint_dir), not args.no_pretrained, max(1, args.threads), args.public
+    )
+
+
+def settings() -> Settings:
+    """This server's settings (``sys.argv`` of the script, set by ``streamlit run``)."""
+    return parse_settings(sys.argv[1:])
+
+
+@st.cache_resource(show_spinner=False)
+def _torch_threads(threads: int) -> int:
+    import torch
+
+    torch.set_num_threads(threads)
+    return threads
+
+
+def configure_torch() -> None:
+    """Torch threads per request, once per server (``--threads``, default 1)."""
+    _torch_threads(settings().threads)
+
+
+def training_allowed() -> tuple[bool, str]:
+    """(training features on, why not) from :mod:`explorer.context`."""
+    return training_enabled(), training_disabled_reason()
+
+
+def hosted() -> bool:
+    """Strangers use this server (:func:`explorer.context.hosted_mode`): on a Space, with
+    ``--public``, or listening on an address other machines reach. Streamlit listens on every
+    interface when ``server.address`` is not set, so that counts as reachable."""
+    address = st.get_option("server.address") or "0.0.0.0"
+    return hosted_mode(address, settings().public)
+
+
+def limits() -> VisitorLimits:
+    """What one visitor may ask of this machine (the hosted limits when :func:`hosted`)."""
+    return limits_for(hosted())
+
+
+def public(text: str) -> str:
+    """A message as this page may show it: server paths scrubbed when hosted."""
+    return public_text(text) if hosted() else str(text)
+
+
+# --- models: cached once per server, read-only ------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _catalog(dirs: tuple[str, ...], include_default: bool, live_dir: str | None) -> Catalog:
+    extra = [Path(d) for d in dirs] + ([Path(live_dir)] if live_dir else [])
+    return checkpoints.discover(extra, include_default=include_default)
+
+
+def catalog() -> Catalog:
+    """The checkpoints of this server (found once; ``catalog().refresh()`` rescans)."""
+    s = settings()
+    live_dir = None
+    if training_enabled() and s.include_default:  # where the Train page's "Save" writes
+        from explorer.live_training import default_checkpoint_dir
+
+        folder = default_checkpoint_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        live_dir = str(folder)
+    return _catalog(s.checkpoint_dirs, s.include_default, live_dir)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def pipeline_at(path: str, stamp: int) -> GANPipeline:
+    """The pipeline of a checkpoint folder, cached by (folder, weights mtime): a retrained
+    checkpoint is loaded again, an unchanged one never."""
+    return GANPipeline.from_pretrained(path, device="cpu")
+
+
+def stamp_of(entry: CheckpointEntry) -> int:
+    """The weights' modification time (ns), part of the cache key."""
+    try:
+        return (entry.path / WEIGHTS_FILE).stat().st_mtime_ns
+    except OSError:
+        return -1  # let from_pretrained say what is wrong
+
+
+def load(key: str | None) -> GANPipeline:
+    """The pipeline of the checkpoint with this catalog key (CheckpointError if unusable)."""
+    entry = catalog().get(key)
+    return pipeline_at(str(entry.path), stamp_of(entry))
+
+
+# --- the machine's share: a few computations at once ------------------------------------------
+
+
+class Gate:
+    """At most ``concurrency`` model computations at once on this server, and at most
+    ``queue_size`` waiting for their turn (the Gradio edition's queue does the same): every
+    user's script runs in a thread of its own, so without it a crowd would share the CPU
+    between everyone at once and each would wait for all."""
+
+    def __init__(self, concurrency: int, queue_size: int) -> None:
+        self.slots = threading.BoundedSemaphore(concurrency)
+        self.queue_size = queue_size
+        self.waiting = 0
+        self.lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self.lock:
+            if self.waiting >= self.queue_size:
+                raise BusyError(
+                    "This explorer is busy: too many requests are waiting. Try again in a moment."
+                )
+            self.waiting += 1
+        try:
+            self.slots.acquire()
+        finally:
+            with self.lock:
+                self.waiting -= 1
+        try:
+            yield
+        finally:
+            self.slots.release()
+
+
+class BusyError(ValueError):
+    """Too many requests are waiting for the model (a ValueError: pages show it as st.error)."""
+
+
+@st.cache_resource(show_spinner=False)
+def _gate(concurrency: int, queue_size: int) -> Gate:
+    return Gate(concurrency, queue_size)
+
+
+def computing() -> contextlib.AbstractContextManager[None]:
+    """``with shared.computing(): ...`` around model work: waits for one of the machine's
+    :attr:`VisitorLimits.concurrency` slots (BusyError when the queue is full)."""
+    limits_now = limits()
+    return _gate(limits_now.concurrency, limits_now.queue_size)()
+
+
+# --- per-user state ---------------------------------------------------------------------------
+
+
+def keep_widget_values() -> None:
+    """Hand the kept widget values back to Session State, so that Streamlit does not drop
+    them when the user opens another page (it forgets the state of widgets not drawn)."""
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith(KEEP):
+            st.session_state[key] = st.session_state[key]
+
+
+def init(key: str, value: Any) -> str:
+    """Give a widget key its start value (once per session); returns the key."""
+    if key not in st.session_state:
+        st.session_state[key] = value
+    return key
+
+
+def clamp(key: str, low: float, high: float) -> None:
+    """Keep a number in Session State inside a widget's bounds (they change with the model)."""
+    if key in st.session_state:
+        st.session_state[key] = min(max(st.session_state[key], low), high)
+
+
+def choose(key: str, options: Sequence[Any], default: Any = None) -> None:
+    """Reset a choice in Session State that the widget no longer offers."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default if default in options else (options[0] if options else None)
+
+
+def owner() -> str:
+    """How other users see who runs a job: this browser session, by a short id."""
+    if "_owner" not in st.session_state:
+        st.session_state["_owner"] = f"browser session {uuid.uuid4().hex[:6]}"
+    return st.session_state["_owner"]
+
+
+# --- small widgets ----------------------------------------------------------------------------
+
+
+def model_picker(
+    entries: Sequence[CheckpointEntry], key: str = MODEL_KEY, label: str = "Model"
+) -> str | None:
+    """A select box over checkpoints (by key, shown with their labels); None when empty."""
+    keys = [e.key for e in entries]
+    if not keys:
+        return None
+    labels = {e.key: e.label for e in entries}
+    choose(key, keys)
+    value = st.selectbox(label, keys, format_func=lambda k: labels.get(k, k), key=key)
+    if key == MODEL_KEY and st.button("↻ Find new checkpoints", key="refresh-checkpoints"):
+        catalog().refresh()  # e.g. one the Train page just saved
+        st.rerun()
+    return value
+
+
+def png(picture: np.ndarray) -> bytes:
+    """A uint8 (H, W, 3) picture as fast PNG bytes (zlib level 1): ``st.image`` sends PNG bytes
+    as they are, without encoding the array again."""
+    buffer = io.BytesIO()
+    Image.fromarray(picture).save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
+def warning(text: str) -> None:
+    """A core function's "⚠️ ..." message as ``st.error`` (the other lines as Markdown)."""
+    st.error(text.removeprefix("⚠️").strip())
+
+
+def image(where: Any, picture: np.ndarray | bytes, caption: str | None = None) -> None:
+    """Show a picture (uint8 (H, W, C) array or PNG bytes) as a lossless PNG in ``where``
+    (``st`` or a column): ``st.image`` would otherwise send RGB pictures as JPEG."""
+    data = picture if isinstance(picture, bytes) else png(picture)
+    where.image(data, caption=caption, output_format="PNG")

@@ -1,0 +1,161 @@
+"""The Streamlit edition in a real browser: ``gan-explorer --ui streamlit`` in a subprocess,
+headless Chromium (Playwright, Debian's /usr/bin/chromium, as tests/test_browser.py).
+
+The first image appears; moving a slider changes it; the Train page's curve grows while a tiny
+job runs, and Stop stops it. Skipped where /usr/bin/chromium is absent.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import train_run
+from PIL import Image
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--no-first-run",
+]
+MAIN_IMAGE = '[data-testid="stMain"] [data-testid="stImage"] img'
+PLOT = "document.querySelector('[data-testid=\"stMain\"] .js-plotly-plot')"
+
+pytestmark = pytest.mark.browser
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Wait for Streamlit's /_stcore/health to answer "ok"."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server exited early"
+        try:
+            with urllib.request.urlopen(url + "_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("the Streamlit server did not come up")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """``gan-explorer --ui streamlit`` on tiny checkpoints; yields (its URL, its folder)."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
+    pytest.importorskip("playwright.sync_api")
+    root = tmp_path_factory.mktemp("streamlit-browser")
+    train_run(root / "checkpoints" / "dcgan-tiny", "dcgan")
+    folder = root / "images" / "blobs"  # a tiny image folder to train on
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(16):
+        Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+    (root / "empty").mkdir()
+    env = {
+        **os.environ,
+        "GAN_EXPLORER_PRETRAINED": str(root / "empty"),  # only the tiny checkpoint
+        "GAN_EXPLORER_LIVE_RUNS": str(root / "runs"),
+        "GAN_EXPLORER_LIVE_CHECKPOINTS": str(root / "live"),
+    }
+    env.pop("SPACE_ID", None)
+    port = free_port()
+    command = [sys.executable, "-m", "explorer.launcher", "--ui", "streamlit", "--port", str(port)]
+    command += ["--checkpoint-dir", str(root / "checkpoints")]
+    log = (root / "server.log").open("w")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_healthy(url, process)
+        yield url, root
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture
+def page(server: tuple[str, Path]):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        tab = browser.new_page()
+        errors: list[str] = []
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        yield tab
+        browser.close()
+        assert not errors
+
+
+def test_first_image_appears_and_a_slider_changes_it(server: tuple[str, Path], page) -> None:
+    page.goto(server[0], timeout=60_000)
+    image = page.locator(MAIN_IMAGE).first
+    image.wait_for(timeout=60_000)
+    before = image.get_attribute("src")
+    assert before and before.endswith(".png")
+    slider = page.locator('[data-testid="stSidebar"] [data-testid="stSlider"]').filter(
+        has_text="PC1"
+    )
+    slider.locator('input[type="range"]').focus()
+    page.keyboard.press("ArrowRight")  # PC1: 0 -> 0.1
+    page.wait_for_function(
+        "([selector, before]) => { const img = document.querySelector(selector);"
+        " return img && img.getAttribute('src') !== before; }",
+        arg=[MAIN_IMAGE, before],
+        timeout=30_000,
+    )
+    assert image.get_attribute("src") != before
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick ``option`` in the select box labelled ``label``."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(has_text=label).first
+    box.click()
+    page.get_by_role("option", name=option).click()
+
+
+def curve_length(page) -> int:
+    return page.evaluate(f"() => {PLOT}?._fullData?.[0]?._length ?? 0")
+
+
+def test_train_curve_grows_and_stop_stops_it(server: tuple[str, Path], page) -> None:
+    url, root = server
+    page.goto(url + "train", timeout=60_000)
+    choose(page, "data", "an image folder")
+    folder = page.locator('[data-testid="stTextInput"]').filter(has_text="image folder")
+    folder.locator("input").fill(str(root / "images"))
+    folder.locator("input").press("Enter")
+    steps = page.locator('[data-testid="stNumberInput"]').filter(has_text="steps").first
+    steps.locator("input").fill("100000")
+    steps.locator("input").press("Enter")
+    page.get_by_role("button", name="▶ Start").click()
+    page.wait_for_function(f"() => ({PLOT}?._fullData?.[0]?._length ?? 0) > 3", timeout=60_000)
+    first = curve_length(page)
+    page.wait_for_timeout(2500)  # two or three polls
+    grown = curve_length(page)
+    assert grown > first  # the fragment redraws the curve while the job runs
+    page.get_by_role("button", name="■ Stop").click()
+    page.get_by_text("stopped", exact=False).first.wait_for(timeout=60_000)
+    stopped = curve_length(page)
+    page.wait_for_timeout(2500)
+    assert curve_length(page) == stopped  # no more steps, no more polls
