@@ -33,7 +33,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from explorer import checkpoints, convlab
+from explorer import checkpoints, convlab, tempfiles
 from explorer.context import (
     ExplorerContext,
     hosted_mode,
@@ -80,6 +80,33 @@ INTRO_MD = """
 Touch a trained generative adversarial network: slide its latent vector, ask it for a class,
 walk between two samples, open up its layers and its transposed convolutions.
 """
+
+
+#: glibc malloc arenas for the server's threads (``GAN_EXPLORER_MALLOC_ARENAS``; 0 = glibc's
+#: default of 8 per core). With the default, benchmarks/soak.py saw the RSS of 10 users creep
+#: up and down by ~10 % (1.55 -> 1.80 -> 1.72 GB: memory freed in one thread's arena is not
+#: reused by another); with 2 it stayed flat (1.56 -> 1.50 GB).
+MALLOC_ARENAS = 2
+
+
+def limit_malloc_arenas(environ=os.environ) -> bool:
+    """``mallopt(M_ARENA_MAX, MALLOC_ARENAS)`` on Linux/glibc, before the server's threads
+    start (``MALLOC_ARENA_MAX`` in the environment wins). True when it was applied."""
+    if "MALLOC_ARENA_MAX" in environ or not sys.platform.startswith("linux"):
+        return False
+    try:
+        arenas = int(environ.get("GAN_EXPLORER_MALLOC_ARENAS", MALLOC_ARENAS))
+    except ValueError:
+        arenas = MALLOC_ARENAS
+    if arenas <= 0:
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(-8, arenas))  # M_ARENA_MAX is -8 in glibc's malloc.h
+    except (OSError, AttributeError):
+        return False  # not glibc (musl, ...): nothing to tune
 
 
 def _benchmark_endpoint(reference_shape: tuple[int, ...]) -> None:
@@ -139,6 +166,8 @@ def build_app(
         enable_training = training_enabled()
     if hosted is None:
         hosted = hosted_mode()
+    limit_malloc_arenas()  # before Gradio's worker threads exist (a Space's app.py calls this)
+    tempfiles.patch_gradio_cache_writes()  # two users, the same picture: no torn downloads
     if benchmark_endpoint is None:
         benchmark_endpoint = os.environ.get("GAN_EXPLORER_BENCHMARK") == "1"
     checkpoint_dirs = list(checkpoint_dirs or [])
@@ -235,6 +264,7 @@ def build_app(
     demo.hosted = hosted  # type: ignore[attr-defined]
     if hosted:
         demo.launch = functools.partial(_hosted_launch, demo.launch, ctx)  # type: ignore[method-assign]
+        tempfiles.start_sweeper(demo, *delete_cache_setting())  # what delete_cache misses
     return demo
 
 

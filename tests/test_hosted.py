@@ -326,3 +326,44 @@ def test_launch_defaults_of_a_hosted_app() -> None:
     explorer_app._hosted_launch(lambda *a, **k: calls.append(k), ctx, show_error=True)
     assert calls == [{"max_file_size": "16mb", "show_error": False}]
     time.sleep(0)  # (nothing is launched)
+
+
+def test_sweeper_deletes_old_temp_files_but_keeps_start_values(tmp_path: Path) -> None:
+    import os
+
+    from explorer import tempfiles
+
+    old, new, kept = (
+        tmp_path / "a" / "old.png",
+        tmp_path / "b" / "new.png",
+        tmp_path / "c" / "v.png",
+    )
+    static = tmp_path / tempfiles.STATIC_FOLDER / "plotly.min.js"
+    for path in (old, new, kept, static):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    hour_ago = time.time() - 3600
+    for path in (old, kept, static):
+        os.utime(path, (hour_ago, hour_ago))
+    # a file counts as new while its mtime or ctime is (ctime is "now" here: just written)
+    assert tempfiles.sweep(tmp_path, 600, keep={str(kept)}) == 0
+    time.sleep(0.05)
+    assert tempfiles.sweep(tmp_path, 0.01, keep={str(kept)}) == 2
+    assert kept.exists() and static.exists() and not old.exists() and not new.exists()
+    assert not (tmp_path / "a").exists()  # empty folders go too
+
+
+def test_gradio_cache_writes_are_atomic_and_reused(tmp_path: Path, hosted_demo) -> None:
+    import os
+
+    from gradio import processing_utils
+
+    from explorer import tempfiles
+
+    assert processing_utils.save_pil_to_cache is tempfiles._save_pil_to_cache  # build_app did it
+    picture = np.full((8, 8, 3), 7, dtype=np.uint8)
+    first = processing_utils.save_img_array_to_cache(picture, str(tmp_path))
+    inode = os.stat(first).st_ino
+    again = processing_utils.save_img_array_to_cache(picture, str(tmp_path))
+    assert again == first and os.stat(again).st_ino == inode  # not rewritten under a reader
+    assert [p.name for p in Path(first).parent.iterdir()] == [Path(first).name]  # no leftovers

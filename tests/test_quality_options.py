@@ -259,8 +259,17 @@ def test_diffaugment_in_the_gradient_penalty(monkeypatch) -> None:
 
 # --- the classroom preset ------------------------------------------------------------------------
 
-CLASSROOM_MODEL = {"channels": (64, 32)}
-CLASSROOM_TRAIN = {"batch_size": 64, "lr_g": 1e-3, "lr_d": 1e-3}
+CLASSROOM_MODEL = {"channels": (64, 32), "minibatch_std": True}
+CLASSROOM_TRAIN = {
+    "batch_size": 16,
+    "lr_g": 5e-4,
+    "lr_d": 5e-4,
+    "loss": "non-saturating",
+    "ema_decay": 0.995,
+    "precision": "fp32",
+    "steps": 20_000,
+    "max_seconds": 60.0,
+}
 
 
 def test_classroom_preset_resolves() -> None:
@@ -269,7 +278,8 @@ def test_classroom_preset_resolves() -> None:
     assert dict(preset.model) == CLASSROOM_MODEL
     assert spec.preset_train_values("classroom") == CLASSROOM_TRAIN
     config = spec.make_config((1, 28, 28), preset="classroom")
-    assert config.channels == CLASSROOM_MODEL["channels"]
+    assert config.channels == CLASSROOM_MODEL["channels"] and config.minibatch_std
+    assert config.latent_dim == 100  # the 28x28 default is kept
     assert spec.preset_train_values(None) == {}
     assert get_spec("cgan").preset_train_values("resize-conv") == {}  # a model-only preset
 
@@ -283,8 +293,10 @@ def test_classroom_preset_on_the_command_line() -> None:
     assert config.max_seconds == 60
     for name, value in CLASSROOM_TRAIN.items():
         assert getattr(config, name) == value
-    config = train_config(parser.parse_args([*argv, "--batch-size", "16"]), "dcgan", data)
-    assert config.batch_size == 16
+    config = train_config(
+        parser.parse_args([*argv, "--batch-size", "8", "--steps", "5"]), "dcgan", data
+    )
+    assert (config.batch_size, config.steps) == (8, 5)
     plain = train_config(parser.parse_args(["dcgan"]), "dcgan", data)
     assert plain.lr_g == TrainConfig().lr_g
 

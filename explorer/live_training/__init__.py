@@ -22,9 +22,13 @@ Rules this package keeps:
 - **Options are declared once** (:mod:`~explorer.live_training.form`): the page's widgets come
   from ``TrainConfig`` and the family configs; only ``live_trainable`` families are offered.
 - **Training is off on a hosted Space** (``SPACE_ID`` set) unless ``GAN_EXPLORER_ENABLE_TRAINING=1``.
+- **Only its owner stops or exports a job**: ``start_job(..., owner_id=session)`` and
+  :meth:`TrainingJob.owned_by`; a hosted page trains on built-in data or an upload
+  (:mod:`~explorer.live_training.uploads`), never on a typed server path.
 
 Modules: ``form`` (what to train), ``job`` (the run), ``quality`` (classifier figures),
-``export`` (checkpoint, GIF), ``places`` (folders, device). Nothing here imports a front end.
+``export`` (checkpoint, GIF), ``places`` (folders, device), ``uploads`` (a visitor's pictures).
+Nothing here imports a front end.
 """
 
 from __future__ import annotations

@@ -149,7 +149,9 @@ def train_config(args: argparse.Namespace, family: str, data, world_size: int = 
     values = get_spec(family).preset_train_values(args.preset) | values_from_args(args, TrainConfig)
     batch_size = values.get("batch_size", option_defaults(TrainConfig)["batch_size"])
     values.update(model=family, dataset=data.name)
-    values["steps"] = steps_from_args(args, data, batch_size * world_size) or TrainConfig.steps
+    values["steps"] = steps_from_args(args, data, batch_size * world_size) or values.get(
+        "steps", TrainConfig.steps
+    )  # QUALITY: a preset may set the steps too
     return TrainConfig(**values)
 
 

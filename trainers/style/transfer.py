@@ -128,7 +128,7 @@ def stage_plan(config: StyleConfig) -> list[tuple[int, int]]:
 
     ``single``: one stage at ``size``. ``coarse-to-fine``: the sides ``COARSE_TO_FINE_SCALES``
     times ``size`` (at least ``MIN_SIZE``; equal sides merge), the steps split by
-    ``COARSE_TO_FINE_SHARES`` (200 steps at 256 px: 114 at 64 px, 57 at 128 px, 29 at 256 px);
+    ``COARSE_TO_FINE_SHARES`` (200 steps at 256 px: 133 at 64 px, 50 at 128 px, 17 at 256 px);
     the last stage always gets a step, a coarse stage left with none is skipped.
     """
     if config.schedule == "single":
