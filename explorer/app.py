@@ -33,7 +33,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 
-from explorer import checkpoints, convlab, tempfiles
+from explorer import checkpoints, convlab, launcher, tempfiles
 from explorer.context import (
     ExplorerContext,
     hosted_mode,
@@ -288,41 +288,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="gan-explorer",
         description="Serve the GAN Explorer (a Gradio app) on this machine, offline.",
     )
-    parser.add_argument(
-        "--host",
-        default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-        help="address to listen on (default 127.0.0.1; 0.0.0.0 to share on a network)",
-    )
-    parser.add_argument(
-        "--port",
-        type=int,
-        default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)),
-        help="port (default 7860)",
-    )
-    parser.add_argument(
-        "--checkpoint-dir",
-        type=Path,
-        action="append",
-        default=[],
-        help="extra folder with checkpoints or training runs, e.g. runs/ (repeatable)",
-    )
-    parser.add_argument(
-        "--public",
-        action="store_true",
-        help="hosted mode for strangers (also on for a --host other machines can reach, and on "
-        "Spaces): no server paths, visitor limits, training data built in or uploaded",
-    )
+    launcher.add_server_arguments(parser, env_prefix="GRADIO_SERVER", host_env="NAME", port=7860)
     parser.add_argument(
         "--ui",
-        choices=("gradio", "streamlit"),
+        choices=launcher.UIS,
         default="gradio",
         help="front end: gradio (default) or streamlit (see gan-explorer --ui streamlit --help)",
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=int(os.environ.get("GAN_EXPLORER_THREADS", 1)),
-        help="torch threads per request (default 1: requests run side by side instead)",
     )
     return parser.parse_args(argv)
 
@@ -334,9 +305,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         from explorer import deploy
 
         raise SystemExit(deploy.main(argv[1:]))
-    if any(a == "--ui" or a.startswith("--ui=") for a in argv):  # explorer/launcher.py
-        from explorer import launcher
-
+    if launcher.has_ui_flag(argv):
         raise SystemExit(launcher.main(argv))
     started = time.perf_counter()
     args = _parse_args(argv)

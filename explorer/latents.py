@@ -26,6 +26,7 @@ from torch import Tensor
 
 from explorer import pictures
 from trainers import images as image_io
+from trainers import latent_space
 from trainers.activations import trace_forward
 from trainers.data import to_uint8_images
 from trainers.latent_space import Interpolation
@@ -158,6 +159,55 @@ def captioned_grid(
 def score_captions(scores: np.ndarray | None) -> list[str] | None:
     """``["D 0.83", ...]`` for each score, or None."""
     return None if scores is None else [f"D {float(v):.2f}" for v in scores]
+
+
+def short_name(name: str, limit: int = 11) -> str:
+    """A class name cut to ``limit`` characters (with an ellipsis) to fit over a column."""
+    return name if len(name) <= limit else name[: limit - 1] + "…"
+
+
+def class_pictures(
+    pipe: GANPipeline,
+    index: int,
+    seed: int,
+    rows: int,
+    side: int,
+    truncation: float,
+    *,
+    top_margin: int = 0,
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """The Classes pictures of a cGAN, for both editions.
+
+    Returns (every, one, text): ``rows`` latents each drawn in every class (one column per
+    class, D's score under each), a ``side`` x ``side`` grid of class ``index``, and the
+    Markdown sentence under them (which class D finds most and least convincing).
+    """
+    names = list(pipe.class_names)
+    every, ncol = latent_space.one_z_every_class(pipe, seed, rows, truncation)
+    one = latent_space.one_class_grid(pipe, index, seed, side * side, truncation)
+    every_picture = captioned_grid(
+        every.images,
+        ncol,
+        score_captions(every.scores),
+        every.scores,
+        column_titles=[short_name(n) for n in names],
+        row_titles=[f"z{r}" for r in range(rows)],
+        font_size=11,
+        top_margin=top_margin,
+    )
+    one_picture = captioned_grid(
+        one.images, side, score_captions(one.scores), one.scores, top_margin=top_margin
+    )
+    text = f"Class **{names[index]}**: {len(one.images)} latents of seed {seed}."
+    if one.scores is not None and every.scores is not None:
+        per_class = every.scores.reshape(rows, ncol).mean(0)  # (K,) mean over rows
+        best, worst = int(per_class.argmax()), int(per_class.argmin())
+        text += (
+            f" Mean D(G(z, y), y) here {one.scores.mean():.2f}. In the every-class grid D is most "
+            f"convinced by **{names[best]}** ({per_class[best]:.2f}) and least by "
+            f"**{names[worst]}** ({per_class[worst]:.2f})."
+        )
+    return every_picture, one_picture, text
 
 
 # --- interpolation pictures ---------------------------------------------------------------

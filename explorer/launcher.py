@@ -36,23 +36,24 @@ def has_ui_flag(argv: Sequence[str]) -> bool:
     return any(a == "--ui" or a.startswith("--ui=") for a in argv)
 
 
-def streamlit_parser() -> argparse.ArgumentParser:
-    """The arguments of ``gan-explorer --ui streamlit``."""
-    parser = argparse.ArgumentParser(
-        prog="gan-explorer --ui streamlit",
-        description="Serve the GAN Explorer's Streamlit edition on this machine, offline.",
-    )
-    parser.add_argument("--ui", choices=UIS, default="streamlit", help=argparse.SUPPRESS)
+def add_server_arguments(
+    parser: argparse.ArgumentParser, *, env_prefix: str, host_env: str, port: int
+) -> None:
+    """The options both editions take: --host, --port, --checkpoint-dir, --threads, --public.
+
+    Defaults of --host and --port come from the front end's own variables
+    (``GRADIO_SERVER_NAME``/``_PORT``, ``STREAMLIT_SERVER_ADDRESS``/``_PORT``).
+    """
     parser.add_argument(
         "--host",
-        default=os.environ.get("STREAMLIT_SERVER_ADDRESS", "127.0.0.1"),
+        default=os.environ.get(f"{env_prefix}_{host_env}", "127.0.0.1"),
         help="address to listen on (default 127.0.0.1; 0.0.0.0 to share on a network)",
     )
     parser.add_argument(
         "--port",
         type=int,
-        default=int(os.environ.get("STREAMLIT_SERVER_PORT", 8501)),
-        help="port (default 8501)",
+        default=int(os.environ.get(f"{env_prefix}_PORT", port)),
+        help=f"port (default {port})",
     )
     parser.add_argument(
         "--checkpoint-dir",
@@ -71,8 +72,18 @@ def streamlit_parser() -> argparse.ArgumentParser:
         "--public",
         action="store_true",
         help="hosted mode for strangers (also on for a --host other machines can reach, and on "
-        "Spaces): no server paths, visitor limits",
+        "Spaces): no server paths, visitor limits, training data built in or uploaded",
     )
+
+
+def streamlit_parser() -> argparse.ArgumentParser:
+    """The arguments of ``gan-explorer --ui streamlit``."""
+    parser = argparse.ArgumentParser(
+        prog="gan-explorer --ui streamlit",
+        description="Serve the GAN Explorer's Streamlit edition on this machine, offline.",
+    )
+    parser.add_argument("--ui", choices=UIS, default="streamlit", help=argparse.SUPPRESS)
+    add_server_arguments(parser, env_prefix="STREAMLIT_SERVER", host_env="ADDRESS", port=8501)
     return parser
 
 

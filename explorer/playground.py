@@ -15,6 +15,7 @@ picture back into a point (for drawing your own data set).
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -412,6 +413,36 @@ def view_from(show: list[str] | None) -> View:
         arrows="G's gradient arrows" in show,
         modes="mode zones" in show,
     )
+
+
+#: Play: one update every TICK_S seconds, training for at most TICK_BUDGET_S of it (the same in
+#: both editions, so one visitor's Play cannot take over a shared machine).
+TICK_S = 0.4
+TICK_BUDGET_S = 0.25
+
+
+def run_action(trainer: Any, action: str, rounds: int = 1) -> None:
+    """One playground button: "d" (one D step), "g" (one G step), "both" (``rounds`` rounds
+    of D then G) or "budget" (Play: as many rounds as fit in :data:`TICK_BUDGET_S`)."""
+    if action == "d":
+        trainer.step_d()
+    elif action == "g":
+        trainer.step_g()
+    elif action == "both":
+        trainer.step_both(rounds)
+    elif action == "budget":
+        deadline = time.perf_counter() + TICK_BUDGET_S
+        while time.perf_counter() < deadline:
+            trainer.step_both(1)
+
+
+def play_pair(pair: PairSession) -> None:
+    """Play for the side-by-side pair: alternate rounds for up to :data:`TICK_BUDGET_S`, so
+    both get the same count."""
+    deadline = time.perf_counter() + TICK_BUDGET_S
+    while time.perf_counter() < deadline:
+        pair.left.step_both(1)
+        pair.right.step_both(1)
 
 
 def settings_from(values: tuple) -> dict[str, Any]:

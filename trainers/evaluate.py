@@ -15,9 +15,7 @@ images: a perfect generator would score about the floor, not zero.
 
 from __future__ import annotations
 
-import argparse
 import functools
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -30,7 +28,7 @@ from torch import nn
 
 from trainers.checkpoint import CheckpointError, read_helper_model, save_helper_model
 from trainers.data import ImageData, load_dataset
-from trainers.judge_report import format_per_class_table, judge_report
+from trainers.judge_report import judge_report
 from trainers.paths import classifier_dir
 from trainers.pipeline import GANPipeline, uint8_to_model_input
 
@@ -239,51 +237,6 @@ def _inception_fid_note() -> str:
     return "skipped: run torch-fidelity online with the sample .npz from `gan-train sample`"
 
 
-# --- CLI ---------------------------------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("checkpoint", type=Path, nargs="+", help="checkpoint folders to evaluate")
-    parser.add_argument(
-        "--data-dir", default=None, help="where the data set lives (e.g. ../shared/data)"
-    )
-    parser.add_argument("--n", type=int, default=10_000, help="generated samples per checkpoint")
-    parser.add_argument(
-        "--classifier",
-        type=Path,
-        help="reference classifier folder (default pretrained/classifiers/<dataset>)",
-    )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--grid", type=Path, help="folder to write a sample grid PNG per checkpoint"
-    )
-    parser.add_argument(
-        "--write-meta", action="store_true", help="store the figures in each checkpoint's meta.json"
-    )
-
-
-def run_from_args(args: argparse.Namespace) -> int:
-    from trainers.checkpoint import META_FILE
-
-    for path in args.checkpoint:
-        result = evaluate_checkpoint(path, args.data_dir, args.n, args.classifier, args.seed)
-        print(json.dumps(result, indent=2))
-        if "per_class" in result.get("judge", {}):
-            print(format_per_class_table(result["judge"]))
-        if args.grid:
-            write_sample_grid(path, args.grid / f"{Path(result['checkpoint']).name}.png")
-        if args.write_meta:
-            meta_path = Path(result["checkpoint"]) / META_FILE
-            meta = json.loads(meta_path.read_text())
-            meta["metrics"] = {
-                k: v for k, v in result.items() if k not in ("checkpoint", "model", "dataset")
-            }
-            tmp = meta_path.with_suffix(".json.tmp")
-            tmp.write_text(json.dumps(meta, indent=2) + "\n")
-            tmp.replace(meta_path)
-    return 0
-
-
 def write_sample_grid(checkpoint: str | Path, out: Path, n: int = 100, seed: int = 1) -> Path:
     """A 10x10 grid of the model's own samples (cGAN: one row per class)."""
     from PIL import Image
@@ -304,40 +257,3 @@ def write_sample_grid(checkpoint: str | Path, out: Path, n: int = 100, seed: int
         (grid.shape[1] * 2, grid.shape[0] * 2), Image.Resampling.NEAREST
     ).save(out)
     return out
-
-
-def add_classifier_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dataset", required=True, help="mnist, fashion-mnist or cifar10")
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--epochs", type=float, default=3)
-    parser.add_argument("--out", type=Path, help="default pretrained/classifiers/<dataset>")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--image-size", type=int, help="side for folder:PATH data (default 64)")
-
-
-def run_classifier_from_args(args: argparse.Namespace) -> int:
-    import shlex
-    import sys
-
-    train = load_dataset(args.dataset, args.data_dir, train=True, image_size=args.image_size)
-    test = load_dataset(args.dataset, args.data_dir, train=False, image_size=args.image_size)
-    start = time.perf_counter()
-    model, acc = train_classifier(train, test, epochs=args.epochs, seed=args.seed)
-    out = args.out or classifier_dir_for(args.dataset)
-    save_classifier(
-        model,
-        out,
-        {
-            "dataset": args.dataset,
-            "class_names": train.class_names,
-            "test_accuracy": round(acc, 4),
-            "test_images": len(test),
-            "epochs": args.epochs,
-            "train_seconds": round(time.perf_counter() - start, 1),
-            "command": "gan-train " + shlex.join(sys.argv[1:]),
-        },
-    )
-    print(
-        f"reference classifier for {args.dataset}: test accuracy {acc:.4f} on {len(test)} images -> {out}"
-    )
-    return 0

@@ -68,6 +68,18 @@ from explorer.live_training.places import (
     describe_device,
 )
 from explorer.live_training.quality import QualityProbe, make_quality_probe, quality_markdown
+from trainers.checkpoint import CheckpointError
+from trainers.data import DataUnavailableError
+
+#: What Start, Resume and Save can refuse with: each is shown to the user as one line.
+START_ERRORS = (
+    JobBusyError,
+    TrainingDisabledError,
+    DataUnavailableError,
+    CheckpointError,
+    ValueError,
+    OSError,
+)
 
 
 def stream(
@@ -79,6 +91,7 @@ def stream(
 
 
 __all__ = [
+    "START_ERRORS",
     "CHECKPOINTS_ENV",
     "DATA_CHOICES",
     "ENABLE_ENV",

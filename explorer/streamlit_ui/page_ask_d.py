@@ -10,9 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import ask_d
-from explorer.context import empty_message
 from explorer.streamlit_ui import shared
-from trainers.checkpoint import CheckpointError
 
 P = shared.KEEP + "ask_d."
 BEST = "the most convincing class"
@@ -32,15 +30,8 @@ def render() -> None:
     catalog = shared.catalog()
     st.header("Ask D")
     st.markdown(ABOUT_MD)
-    if not catalog:
-        st.warning(empty_message(catalog, shared.hosted()))
-        return
-    with st.sidebar:
-        key = shared.model_picker(catalog.entries)
-    try:
-        pipe = shared.load(key)
-    except (CheckpointError, ValueError) as error:
-        st.error(shared.public(str(error)))
+    key, pipe = shared.page_model(catalog)
+    if pipe is None:
         return
     names = list(pipe.class_names) if pipe.conditional else []
     top = st.columns(3)

@@ -41,35 +41,16 @@ class ClassPictures:
     text: str
 
 
-def _short(name: str, limit: int = 11) -> str:
-    return name if len(name) <= limit else name[: limit - 1] + "…"
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def class_pictures(
     path: str, stamp: int, index: int, seed: int, rows: int, side: int, truncation: float
 ) -> ClassPictures:
     """Both pictures for these settings (cached by the settings)."""
     pipe = shared.pipeline_at(path, stamp)
-    names = list(pipe.class_names)
     with shared.computing():
-        every, ncol = latent_space.one_z_every_class(pipe, seed, rows, truncation)
-        one = latent_space.one_class_grid(pipe, index, seed, side * side, truncation)
-    every_picture = latents.captioned_grid(
-        every.images,
-        ncol,
-        latents.score_captions(every.scores),
-        every.scores,
-        column_titles=[_short(n) for n in names],
-        row_titles=[f"z{r}" for r in range(rows)],
-        font_size=11,
-    )
-    one_picture = latents.captioned_grid(
-        one.images, side, latents.score_captions(one.scores), one.scores
-    )
-    text = f"Class **{names[index]}**: {len(one.images)} latents of seed {seed}."
-    if one.scores is not None:
-        text += f" Mean D(G(z, y), y) of them: {one.scores.mean():.2f}."
+        every_picture, one_picture, text = latents.class_pictures(
+            pipe, index, seed, rows, side, truncation
+        )
     return ClassPictures(shared.png(every_picture), shared.png(one_picture), text)
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import latents
-from explorer.context import empty_message
 from explorer.streamlit_ui import page_generate, shared
 from trainers.checkpoint import CheckpointError
 
@@ -30,13 +29,10 @@ def render() -> None:
     catalog = shared.catalog()
     st.header("Inside the generator")
     st.markdown(ABOUT_MD)
-    if not catalog:
-        st.warning(empty_message(catalog, shared.hosted()))
+    key, pipe = shared.page_model(catalog)
+    if pipe is None:
         return
-    with st.sidebar:
-        key = shared.model_picker(catalog.entries)
     try:
-        pipe = shared.load(key)
         settings = page_generate.settings_now(pipe)
         n = settings["side"] ** 2
         shared.clamp(shared.init(P + "sample", 0), 0, n - 1)

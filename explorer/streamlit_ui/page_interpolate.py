@@ -14,10 +14,8 @@ from pathlib import Path
 import streamlit as st
 
 from explorer import latents
-from explorer.context import empty_message
 from explorer.streamlit_ui import shared
 from trainers import latent_space
-from trainers.checkpoint import CheckpointError
 from trainers.pipeline import GANPipeline
 
 P = shared.KEEP + "interpolate."
@@ -82,15 +80,8 @@ def render() -> None:
     """The Interpolate page."""
     catalog = shared.catalog()
     st.header("Interpolate")
-    if not catalog:
-        st.warning(empty_message(catalog, shared.hosted()))
-        return
-    with st.sidebar:
-        key = shared.model_picker(catalog.entries)
-    try:
-        pipe = shared.load(key)
-    except (CheckpointError, ValueError) as error:
-        st.error(shared.public(str(error)))
+    key, pipe = shared.page_model(catalog)
+    if pipe is None:
         return
     names = list(pipe.class_names) if pipe.conditional else []
     modes = [SEEDS, CLASSES] if names else [SEEDS]

@@ -10,7 +10,6 @@ so the playground stays on where the Train page is switched off.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import streamlit as st
@@ -30,8 +29,7 @@ from trainers.toy2d import (
 P = shared.KEEP + "playground."
 SESSION = "playground.session"  # Session State: this user's pg.Session
 PAIR = "playground.pair"  # ... and the side-by-side pg.PairSession
-TICK_S = 0.4  # Play: one update every 0.4 s ...
-TICK_BUDGET_S = 0.25  # ... training for at most 0.25 s of it
+TICK_S, TICK_BUDGET_S = pg.TICK_S, pg.TICK_BUDGET_S  # Play's tick and its training budget
 
 INTRO_MD = """
 Real data are points on the plane (green). **G** turns noise z into points G(z) (purple).
@@ -136,16 +134,7 @@ def act(action: str, values: dict[str, Any], rounds: int = 1) -> str:
         trainer = session.trainer
         if trainer is None or not action:
             return notice
-        if action == "d":
-            trainer.step_d()
-        elif action == "g":
-            trainer.step_g()
-        elif action == "both":
-            trainer.step_both(rounds)
-        elif action == "budget":
-            deadline = time.perf_counter() + TICK_BUDGET_S
-            while time.perf_counter() < deadline:
-                trainer.step_both(1)
+        pg.run_action(trainer, action, rounds)
     except (ToyDataError, ValueError, FloatingPointError) as error:
         session.playing = False
         return f"⚠️ {error}"
@@ -205,10 +194,7 @@ def pair_view() -> None:
     try:
         with shared.computing():
             if pair.playing:
-                deadline = time.perf_counter() + TICK_BUDGET_S
-                while time.perf_counter() < deadline:
-                    pair.left.step_both(1)
-                    pair.right.step_both(1)
+                pg.play_pair(pair)
             left, right, left_text, right_text, chart = pg.pair_outputs(pair)
     except shared.BusyError as error:
         st.error(str(error))

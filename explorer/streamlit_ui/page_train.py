@@ -27,7 +27,7 @@ from explorer.live_training import form, uploads
 from explorer.pictures import as_rgb, enlarge
 from explorer.streamlit_ui import shared
 from trainers.checkpoint import CheckpointError, read_meta
-from trainers.data import DEFAULT_DATA_DIR, DataUnavailableError
+from trainers.data import DEFAULT_DATA_DIR
 from trainers.device import pick_device
 from trainers.losses import FORMULAS
 from trainers.options import OptionSpec
@@ -38,14 +38,7 @@ GRID_SIDE = 256  # the samples grid is enlarged to at least this many pixels
 JOB = "train.job_id"  # Session State: this page's run (job id, run folder, polling on)
 RUN_DIR = "train.run_dir"
 WATCH = "train.watching"
-START_ERRORS = (
-    lt.JobBusyError,
-    lt.TrainingDisabledError,
-    DataUnavailableError,
-    CheckpointError,
-    ValueError,
-    OSError,
-)
+START_ERRORS = lt.START_ERRORS
 
 INTRO_MD = """
 Pick a model, the data and the game, then **Start**. About once a second the page shows the

@@ -32,13 +32,14 @@ from explorer import checkpoints
 from explorer.checkpoints import Catalog, CheckpointEntry
 from explorer.context import (
     VisitorLimits,
+    empty_message,
     hosted_mode,
     limits_for,
     public_text,
     training_disabled_reason,
     training_enabled,
 )
-from trainers.checkpoint import WEIGHTS_FILE
+from trainers.checkpoint import WEIGHTS_FILE, CheckpointError
 from trainers.pipeline import GANPipeline
 
 #: Prefix of the widget keys whose values survive a page switch.
@@ -277,6 +278,24 @@ def model_picker(
         catalog().refresh()  # e.g. one the Train page just saved
         st.rerun()
     return value
+
+
+def page_model(catalog: Catalog) -> tuple[str | None, GANPipeline | None]:
+    """The page's model: the sidebar picker and its loaded pipeline.
+
+    With no checkpoint at all: a warning and (None, None). A checkpoint that does not load:
+    an ``st.error`` naming why and (key, None). The caller returns when the pipeline is None.
+    """
+    if not catalog:
+        st.warning(empty_message(catalog, hosted()))
+        return None, None
+    with st.sidebar:
+        key = model_picker(catalog.entries)
+    try:
+        return key, load(key)
+    except (CheckpointError, ValueError) as error:
+        st.error(public(str(error)))
+        return key, None
 
 
 def png(picture: np.ndarray) -> bytes:

@@ -15,7 +15,6 @@ import numpy as np
 
 from explorer import inputs, latents
 from explorer.tabs.generate import LABEL_MARGIN, class_names, fill_on_first_open
-from trainers import latent_space
 from trainers.checkpoint import CheckpointError
 
 if TYPE_CHECKING:
@@ -59,41 +58,11 @@ def on_classes(
         rows = inputs.whole(rows, "The number of rows", 1, 4, 2)
         side = inputs.whole(side, "The grid side", 1, 6, 4)
         truncation = inputs.number(truncation, "Truncation ψ", 0.0, 1.5, 1.0)
-        every, ncol = latent_space.one_z_every_class(ckpt, seed, rows, truncation)
-        one = latent_space.one_class_grid(ckpt, index, seed, side**2, truncation)
+        return latents.class_pictures(
+            ckpt, index, seed, rows, side, truncation, top_margin=LABEL_MARGIN
+        )
     except (CheckpointError, ValueError) as error:
         return None, None, f"⚠️ {error}"
-    every_picture = latents.captioned_grid(
-        every.images,
-        ncol,
-        latents.score_captions(every.scores),
-        every.scores,
-        column_titles=[_short(n) for n in names],
-        row_titles=[f"z{r}" for r in range(int(rows or 1))],
-        font_size=11,
-        top_margin=LABEL_MARGIN,
-    )
-    one_picture = latents.captioned_grid(
-        one.images,
-        int(side or 1),
-        latents.score_captions(one.scores),
-        one.scores,
-        top_margin=LABEL_MARGIN,
-    )
-    text = f"Class **{names[index]}**: {len(one.images)} latents of seed {int(seed or 0)}."
-    if one.scores is not None and every.scores is not None:
-        per_class = every.scores.reshape(int(rows or 1), ncol).mean(0)  # (K,) mean over rows
-        best, worst = int(per_class.argmax()), int(per_class.argmin())
-        text += (
-            f" Mean D(G(z, y), y) here {one.scores.mean():.2f}. In the every-class grid D is most "
-            f"convinced by **{names[best]}** ({per_class[best]:.2f}) and least by "
-            f"**{names[worst]}** ({per_class[worst]:.2f})."
-        )
-    return every_picture, one_picture, text
-
-
-def _short(name: str, limit: int = 11) -> str:
-    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def on_class_checkpoint(checkpoint: str | None, *, catalog: Any = None) -> Any:

@@ -19,7 +19,6 @@ playground events share one concurrency limit, so it cannot take over a shared m
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -53,8 +52,7 @@ from trainers.toy2d import (
     points_from_csv,
 )
 
-TICK_S = 0.4  # Play: one update every 0.4 s ...
-TICK_BUDGET_S = 0.25  # ... training for at most 0.25 s of it
+TICK_S, TICK_BUDGET_S = pg.TICK_S, pg.TICK_BUDGET_S  # Play's tick and its training budget
 CONCURRENCY_ID = "playground"
 CONCURRENCY_LIMIT = 2  # playground events running at once, machine-wide
 
@@ -150,16 +148,7 @@ def _train(session: Session | None, values: tuple, action: str, rounds: Any = 1)
         trainer = session.trainer
         if trainer is None:
             return (session, *view_outputs(session, settings["show"], "Add some points first."))
-        if action == "d":
-            trainer.step_d()
-        elif action == "g":
-            trainer.step_g()
-        elif action == "both":
-            trainer.step_both(rounds)
-        elif action == "budget":  # Play: as many rounds as fit in the tick's time budget
-            deadline = time.perf_counter() + TICK_BUDGET_S
-            while time.perf_counter() < deadline:
-                trainer.step_both(1)
+        pg.run_action(trainer, action, rounds)
     except (ToyDataError, ValueError, FloatingPointError) as error:
         session = session or Session()
         session.playing = False
@@ -316,10 +305,7 @@ def on_pair_run(pair: PairSession | None, seed: float, rounds: float = 100) -> t
 def on_pair_tick(pair: PairSession | None, seed: float) -> tuple[Any, ...]:
     """Play for the pair: alternate rounds for up to TICK_BUDGET_S, both get the same count."""
     pair = pair or new_pair(_pair_seed(seed))
-    deadline = time.perf_counter() + TICK_BUDGET_S
-    while time.perf_counter() < deadline:
-        pair.left.step_both(1)
-        pair.right.step_both(1)
+    pg.play_pair(pair)
     return (pair, *pair_outputs(pair))
 
 

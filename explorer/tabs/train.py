@@ -30,21 +30,14 @@ from explorer.live_training import form, uploads
 from explorer.pictures import as_rgb, enlarge
 from explorer.tabs.live_plot import live_plot, plot_value
 from trainers.checkpoint import CheckpointError, read_meta
-from trainers.data import DEFAULT_DATA_DIR, DataUnavailableError
+from trainers.data import DEFAULT_DATA_DIR
 from trainers.device import pick_device
 from trainers.losses import FORMULAS
 from trainers.options import OptionSpec
 
 POLL_S = 0.5  # the page asks the job for news twice a second
 GRID_SIDE = 256  # the samples grid is enlarged to at least this many pixels
-START_ERRORS = (
-    lt.JobBusyError,
-    lt.TrainingDisabledError,
-    DataUnavailableError,
-    CheckpointError,
-    ValueError,
-    OSError,
-)
+START_ERRORS = lt.START_ERRORS
 
 INTRO_MD = """
 ### Train a GAN and watch it learn

@@ -52,14 +52,14 @@ SUBCOMMANDS: list[tuple[str, str, str, str, str]] = [
     ),
     (
         "evaluate",
-        "trainers.evaluate",
+        "trainers.cli.evaluate",
         "add_arguments",
         "run_from_args",
         "measure checkpoints: classifier-FID vs its floor, mode coverage, cGAN label accuracy",
     ),
     (
         "classifier",
-        "trainers.evaluate",
+        "trainers.cli.evaluate",
         "add_classifier_arguments",
         "run_classifier_from_args",
         "train the small reference classifier that evaluate uses",
