@@ -24,7 +24,13 @@ from PIL import Image
 from explorer.jobs import BackgroundJob
 from trainers.events import Event, Step
 from trainers.images import ImageSource, load_image
-from trainers.style import StyleConfig, StyleResult, describe_features, stylise_result
+from trainers.style import (
+    StyleConfig,
+    StyleResult,
+    describe_features,
+    stage_plan,
+    stylise_result,
+)
 
 #: scikit-image sample images (all ship with the package, no download needed).
 CONTENT_EXAMPLES = ("astronaut", "coffee", "chelsea")
@@ -84,11 +90,14 @@ def make_config(
     preserve_color: bool = False,
     features: str = "auto",
     seed: int = 0,
+    schedule: str = "coarse-to-fine",
 ) -> StyleConfig:
     """Slider values → a validated :class:`StyleConfig`.
 
     Style and TV weights span several orders of magnitude, so their sliders are in log10 units:
-    ``style_weight = 10 ** style_weight_log10``.
+    ``style_weight = 10 ** style_weight_log10``. ``schedule``: "coarse-to-fine" (the pages'
+    default: most steps on a small image, a result in about a minute on a CPU) or "single"
+    (every step at the output size: the original method, several times slower).
     """
     config = StyleConfig(
         steps=int(steps),
@@ -101,9 +110,27 @@ def make_config(
         preserve_color=bool(preserve_color),
         features=features,
         seed=int(seed),
+        schedule=schedule,
     )
     config.validate()
     return config
+
+
+SCHEDULE_CHOICES = (
+    ("coarse-to-fine (fast)", "coarse-to-fine"),
+    ("single scale (the original, slow)", "single"),
+)
+
+
+def schedule_summary(steps: int, size: int, schedule: str) -> str:
+    """Where the steps go, from the same :func:`trainers.style.stage_plan` the optimiser runs,
+    e.g. "133 steps at 64 px → 50 at 128 px → 17 at 256 px"."""
+    plan = stage_plan(StyleConfig(steps=int(steps), size=int(size), schedule=schedule))
+    parts = [
+        f"{n} steps at {side} px" if i == 0 else f"{n} at {side} px"
+        for i, (side, n) in enumerate(plan)
+    ]
+    return " → ".join(parts)
 
 
 def format_status(

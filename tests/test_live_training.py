@@ -279,6 +279,45 @@ def test_job_options_come_from_the_declared_options() -> None:
         lt.JobOptions(model="cyclegan").check(dataset=False)
 
 
+def test_pages_start_at_the_classroom_preset_and_the_users_values_win() -> None:
+    from explorer.context import HOSTED_LIMITS
+    from explorer.live_training import form
+    from explorer.tabs import train
+
+    assert (form.default_family(), form.default_preset("dcgan")) == ("dcgan", "classroom")
+    start = form.preset_values("dcgan", "classroom")
+    assert start["batch_size"] == 16 and start["lr_g"] == 5e-4 and start["max_seconds"] == 60.0
+    assert start["minibatch_std"] is True and start["spectral_norm"] is False
+    assert form.preset_values("dcgan", "(none)")["batch_size"] == 64  # TrainConfig's default
+    with pytest.raises(ValueError, match="dcgan has no preset 'fast'"):
+        form.preset_values("dcgan", "fast")
+    # the Gradio handlers send those values to the widgets (hosted: within the visitor limits)
+    model_names = list(form.model_specs())
+    train_names = [spec.name for spec in form.train_specs()]
+    updates = train.on_model("dcgan")
+    assert updates[0].value == "classroom"
+    sent = dict(zip([*model_names, *train_names], updates[1:], strict=True))
+    assert sent["batch_size"]["value"] == 16 and sent["minibatch_std"]["value"] is True
+    assert sent["batchnorm"]["visible"] is False  # mlp-gan's option
+    hosted = dict(
+        zip(
+            train_names,
+            train.on_preset("dcgan", "classroom", HOSTED_LIMITS)[-len(train_names) :],
+            strict=True,
+        )
+    )
+    assert hosted["steps"]["value"] == HOSTED_LIMITS.train_steps
+    assert hosted["max_seconds"]["value"] == 60.0  # within the visitor's budget already
+    # what the page sends: the preset's own values are not overrides, a changed one is
+    options = lt.JobOptions.from_values(_form(**start, model="dcgan", preset="classroom"))
+    assert options.model_options == {}
+    assert options.train_config("mnist").precision == "fp32"  # the preset's, no widget
+    changed = lt.JobOptions.from_values(
+        _form(**{**start, "minibatch_std": False}, model="dcgan", preset="classroom")
+    )
+    assert changed.model_options == {"minibatch_std": False}
+
+
 def _run_tab_until_done(state, timeout: float = 60.0):
     from explorer.tabs import train
 

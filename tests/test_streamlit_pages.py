@@ -212,6 +212,10 @@ def test_translate_page_refuses_a_non_image() -> None:
 def test_stylise_page_refuses_a_non_image_at_once() -> None:
     at = page("stylise")
     assert_clean(at)
+    assert at.radio(key="k:stylise.schedule").value == "coarse-to-fine"
+    assert "133 steps at 64 px" in " ".join(c.value for c in at.caption)
+    at.radio(key="k:stylise.schedule").set_value("single").run()
+    assert "200 steps at 256 px" in " ".join(c.value for c in at.caption)
     at.file_uploader[0].set_value(NOT_AN_IMAGE).run()
     assert_clean(at)
     assert "not an image" in at.error[0].value
@@ -262,7 +266,18 @@ def test_the_gate_lets_a_few_compute_and_turns_the_crowd_away() -> None:
 def test_train_page_form_comes_from_the_configs_and_explains_a_bad_start() -> None:
     at = page("train")
     assert_clean(at)
+    # the page starts at DCGAN "classroom" (digits within a minute), its values in the widgets
+    assert at.selectbox(key="k:train.model").value == "dcgan"
+    assert at.selectbox(key="k:train.preset").value == "classroom"
+    assert at.number_input(key="k:train.batch_size").value == 16
+    assert at.number_input(key="k:train.max_seconds").value == 60.0
+    assert at.checkbox(key="k:train.minibatch_std").value is True
+    at.number_input(key="k:train.batch_size").set_value(24).run()  # the user's value stays...
+    assert at.number_input(key="k:train.batch_size").value == 24
+    at.selectbox(key="k:train.preset").set_value("(none)").run()  # ...until the preset changes
     assert at.number_input(key="k:train.steps").value == 1000  # TrainConfig's default
+    assert at.number_input(key="k:train.batch_size").value == 64
+    assert at.checkbox(key="k:train.minibatch_std").value is False
     at.selectbox(key="k:train.data").set_value("folder").run()
     next(b for b in at.button if "Start" in b.label).click().run()
     assert_clean(at)
@@ -309,6 +324,8 @@ def test_a_hosted_train_page_takes_no_server_paths_and_keeps_the_limits() -> Non
     data = at.selectbox(key="k:train.data")
     assert "folder" not in data.options and "your images (upload)" in data.options
     assert not [t for t in at.text_input if t.label == "data dir"]
+    # the classroom preset's 20,000 steps start within the visitor's limit
+    assert at.number_input(key="k:train.steps").value == HOSTED_LIMITS.train_steps
     at.number_input(key="k:train.steps").set_value(HOSTED_LIMITS.train_steps + 1)
     next(b for b in at.button if "Start" in b.label).click().run()
     assert "at most" in at.error[0].value and lt.current_job() is None

@@ -311,3 +311,15 @@ def test_explorer_run_yields_previews_and_a_file(tmp_path):
     assert all(p is None for _, _, p in updates[:-1])
     with pytest.raises(ValueError, match="both"):
         next(core.run_stylise(None, _image(1), config, threading.Event()))
+
+
+def test_explorer_schedule_choice_reaches_the_config_and_says_where_the_steps_go():
+    from explorer import stylise as core
+
+    assert core.make_config(features="random").schedule == "coarse-to-fine"  # the pages' default
+    assert core.make_config(schedule="single").schedule == "single"
+    with pytest.raises(ValueError, match="schedule must be one of"):
+        core.make_config(schedule="zigzag")
+    fast = core.schedule_summary(200, 256, "coarse-to-fine")
+    assert fast == "133 steps at 64 px → 50 at 128 px → 17 at 256 px"
+    assert core.schedule_summary(200, 256, "single") == "200 steps at 256 px"

@@ -72,10 +72,15 @@ def family_choices() -> list[tuple[str, str]]:
     return [(spec.display_name, spec.name) for spec in live_families()]
 
 
+CLASSROOM = "classroom"
+
+
 def default_family() -> str:
-    """The family a page starts with: mlp-gan (its "classroom" preset trains fast on a CPU)."""
-    names = [spec.name for spec in live_families()]
-    return "mlp-gan" if "mlp-gan" in names else names[0]
+    """The family a page starts with: the first (in display order) with a "classroom" preset,
+    i.e. DCGAN, whose preset is tuned to draw digits within a minute on a CPU
+    (benchmarks/classroom.py)."""
+    live = live_families()
+    return next((spec.name for spec in live if CLASSROOM in spec.presets), live[0].name)
 
 
 def preset_choices(model: str) -> list[str]:
@@ -87,7 +92,20 @@ def preset_choices(model: str) -> list[str]:
 
 
 def default_preset(model: str) -> str:
-    return "classroom" if "classroom" in preset_choices(model) else NO_PRESET
+    """ "classroom" where the family has it, else "(none)"."""
+    return CLASSROOM if CLASSROOM in preset_choices(model) else NO_PRESET
+
+
+def preset_values(model: str, preset: str | None) -> dict[str, Any]:
+    """The value each widget of a family starts at: the option's declared default, replaced by
+    the preset's model and training values (e.g. DCGAN "classroom": batch 16, lr 5e-4, a 60 s
+    time budget). A page shows these whenever the family or the preset changes; what the user
+    then sets wins (see :meth:`JobOptions.from_values`)."""
+    values = {spec.name: spec.default for spec in [*model_specs(model).values(), *train_specs()]}
+    if preset not in (None, "", NO_PRESET):
+        chosen = get_spec(model).preset(preset)
+        values.update({k: v for k, v in {**chosen.model, **chosen.train}.items() if k in values})
+    return values
 
 
 def train_specs() -> list[OptionSpec]:
@@ -242,10 +260,13 @@ class JobOptions:
         }
         model_options = {}
         if model in {spec.name for spec in live_families()}:
+            # only what differs from where the widget started (the preset, then the declared
+            # default) is an override: the preset and the size-dependent defaults decide the rest
+            started = preset_values(model, None if preset == NO_PRESET else preset)
             for spec in model_specs(model).values():
                 if spec.name in values:
                     value = coerce(spec, values[spec.name])
-                    if value != spec.default:
+                    if value != started[spec.name]:
                         model_options[spec.name] = value
         return cls(
             model=model,
@@ -259,11 +280,13 @@ class JobOptions:
         )
 
     def train_config(self, dataset: str | None = None) -> TrainConfig:
-        """The TrainConfig of a live run: the chosen options; grids by time, not by step."""
+        """The TrainConfig of a live run: the preset's training values, then the chosen
+        options (the preset's values with no widget, e.g. precision, stay); grids by time, not
+        by step."""
         return TrainConfig(
             model=self.model,
             dataset=dataset or self.dataset,
-            **self.train,
+            **{**get_spec(self.model).preset_train_values(self.preset), **self.train},
             sample_every=0,
             checkpoint_every=0,
             log_every=1,

@@ -65,6 +65,15 @@ def config_widgets() -> core.StyleConfig:
     size = row[1].slider(
         "output size (long side, px)", 64, limits.stylise_size, step=32, key=P + "size"
     )
+    schedules = dict((value, label) for label, value in core.SCHEDULE_CHOICES)
+    schedule = st.radio(
+        "schedule",
+        list(schedules),
+        format_func=schedules.get,
+        horizontal=True,
+        key=shared.init(P + "schedule", "coarse-to-fine"),
+    )
+    st.caption(core.schedule_summary(steps, size, schedule))
     row = st.columns(3)
     content_w = row[0].slider("content weight", 0.0, 10.0, step=0.1, key=shared.init(P + "cw", 1.0))
     style_w = row[1].slider(
@@ -91,7 +100,17 @@ def config_widgets() -> core.StyleConfig:
         )
         seed = row[1].number_input("seed (noise start)", 0, step=1, key=shared.init(P + "seed", 0))
     return core.make_config(
-        steps, size, content_w, style_w, tv_w, init, optimizer, preserve, features, int(seed)
+        steps,
+        size,
+        content_w,
+        style_w,
+        tv_w,
+        init,
+        optimizer,
+        preserve,
+        features,
+        int(seed),
+        schedule,
     )
 
 

@@ -145,6 +145,7 @@ def form_values(hosted: bool = False) -> dict[str, Any]:
         "model": model,
         "preset": st.selectbox("model preset", presets, key=P + "preset"),
     }
+    _start_at_preset(model, values["preset"], hosted)
     choices = form.HOSTED_DATA_CHOICES if hosted else form.DATA_CHOICES
     data_labels = {name: label for label, name in choices}
     shared.choose(P + "data", list(data_labels), "mnist")
@@ -186,6 +187,22 @@ def form_values(hosted: bool = False) -> dict[str, Any]:
                     formula = FORMULAS[values["loss"]]
                     st.caption(f"`{formula['d']}`  \n`{formula['g']}`")
     return values
+
+
+def _start_at_preset(model: str, preset: str, hosted: bool) -> None:
+    """When the family or preset changes (and on the first visit), put every option widget at
+    :func:`form.preset_values` (hosted: within the visitor limits) before it is drawn; what the
+    user changes afterwards stays until the next change of family or preset."""
+    chosen = (model, preset)
+    if st.session_state.get(P + "started_at") == chosen:
+        return
+    st.session_state[P + "started_at"] = chosen
+    limits = shared.limits() if hosted else None
+    for name, value in form.preset_values(model, preset).items():
+        if limits is not None:
+            most = {"steps": limits.train_steps, "batch_size": limits.train_batch}.get(name)
+            value = min(value, most) if most else value
+        st.session_state[P + name] = value
 
 
 # --- the buttons ------------------------------------------------------------------------------

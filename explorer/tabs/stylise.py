@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import gradio as gr
 import numpy as np
@@ -78,6 +79,12 @@ def build_tab(limits: VisitorLimits | None = None, hosted: bool = False) -> None
         size = gr.Slider(
             64, most_size, value=min(256, most_size), step=32, label="Output size (long side, px)"
         )
+    schedule = gr.Radio(
+        list(core.SCHEDULE_CHOICES),
+        value="coarse-to-fine",
+        label="Schedule",
+        info=core.schedule_summary(min(200, most_steps), min(256, most_size), "coarse-to-fine"),
+    )
     with gr.Row():
         content_weight = gr.Slider(0, 10, value=1, step=0.1, label="Content weight")
         style_weight = gr.Slider(
@@ -122,6 +129,7 @@ def build_tab(limits: VisitorLimits | None = None, hosted: bool = False) -> None
         keep_colors: bool,
         feature_net: str,
         noise_seed: float | None,
+        plan: str,
         stop_event: threading.Event | None,
     ) -> Iterator[tuple[np.ndarray | None, str, str | None]]:
         try:
@@ -137,6 +145,7 @@ def build_tab(limits: VisitorLimits | None = None, hosted: bool = False) -> None
                 preserve_color=keep_colors,
                 features=feature_net,
                 seed=int(noise_seed or 0),
+                schedule=plan,
             )
             yield from core.run_stylise(
                 content_image, style_image, config, stop_event or threading.Event()
@@ -170,6 +179,7 @@ def build_tab(limits: VisitorLimits | None = None, hosted: bool = False) -> None
             preserve,
             features,
             seed,
+            schedule,
             stop_state,
         ],
         outputs=[preview, status, download],
@@ -178,3 +188,17 @@ def build_tab(limits: VisitorLimits | None = None, hosted: bool = False) -> None
         concurrency_id="stylise",
     )
     stop.click(request_stop, inputs=[stop_state], api_name="stylise_stop", queue=False)
+
+    def plan_info(n_steps: float, px: float, plan: str) -> Any:
+        """The schedule's note: where the steps go (the optimiser's own stage plan)."""
+        return gr.Radio(info=core.schedule_summary(int(n_steps or 10), int(px or 64), plan))
+
+    for event in (steps.change, size.change, schedule.input):
+        event(
+            plan_info,
+            [steps, size, schedule],
+            schedule,
+            api_name="stylise_plan",
+            show_progress="hidden",
+            queue=False,
+        )

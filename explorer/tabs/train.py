@@ -276,18 +276,30 @@ def on_gif(
     return str(path), f"GIF of the run: `{path}`"
 
 
-def on_model(model: str) -> list[Any]:
-    """The family changed: its presets, then each model option shown only if the family has
-    it, at that family's default (in :func:`form.model_specs` order)."""
-    updates: list[Any] = [
-        gr.Dropdown(choices=form.preset_choices(model), value=form.default_preset(model))
+def on_model(model: str, limits: VisitorLimits | None = None) -> list[Any]:
+    """The family changed: its presets (the "classroom" one chosen where it has it), then
+    :func:`on_preset`'s widget values."""
+    preset = form.default_preset(model)
+    return [
+        gr.Dropdown(choices=form.preset_choices(model), value=preset),
+        *on_preset(model, preset, limits),
     ]
+
+
+def on_preset(model: str, preset: str, limits: VisitorLimits | None = None) -> list[Any]:
+    """The family or preset changed: each model option (shown only if the family has it), then
+    each training option, at :func:`form.preset_values` (hosted: within the visitor limits)."""
+    values = form.preset_values(model, preset)
     own = form.model_specs(model)
+    updates: list[Any] = []
     for name in form.model_specs():
         spec = own.get(name)
         updates.append(
-            gr.update(visible=True, value=spec.default) if spec else gr.update(visible=False)
+            gr.update(visible=True, value=values[name]) if spec else gr.update(visible=False)
         )
+    for spec in form.train_specs():
+        start = dataclasses.replace(spec, default=values[spec.name])
+        updates.append(gr.update(value=(_limited(start, limits) if limits else start).default))
     return updates
 
 
@@ -313,7 +325,7 @@ def _limited(spec: OptionSpec, limits: VisitorLimits) -> OptionSpec:
         return spec
     maximum = min(spec.maximum, most) if spec.maximum is not None else most
     default = spec.default if not spec.default or spec.default <= maximum else maximum
-    if spec.name == "max_seconds":
+    if spec.name == "max_seconds" and not spec.default:  # no budget -> the visitor's budget
         default = maximum
     return dataclasses.replace(spec, maximum=maximum, default=default)
 
@@ -351,8 +363,10 @@ def option_widget(spec: OptionSpec, visible: bool = True) -> gr.Component:
 def _option_widgets(
     fields: dict[str, gr.Component], family: str, limits: VisitorLimits | None = None
 ) -> Any:
-    """All option widgets, by group; returns the loss formula's Markdown."""
+    """All option widgets, by group, at the family's default preset's values (see
+    :func:`on_preset`); returns the loss formula's Markdown."""
     model_names = set(form.model_specs())
+    start = form.preset_values(family, form.default_preset(family))
     formula = None
     groups: dict[str, list[OptionSpec]] = {group: [] for group in form.GROUP_TITLES}
     for spec in [*form.model_specs().values(), *form.train_specs()]:
@@ -364,6 +378,8 @@ def _option_widgets(
         with gr.Accordion(form.GROUP_TITLES.get(group, group), open=group != "model"):
             for spec in specs:
                 visible = spec.name not in model_names or spec.name in own
+                if spec.name in start:
+                    spec = dataclasses.replace(spec, default=start[spec.name])
                 if limits is not None:
                     spec = _limited(spec, limits)
                 fields[spec.name] = option_widget(spec, visible)
@@ -404,7 +420,7 @@ def build_tab(
                 form.preset_choices(family),
                 value=form.default_preset(family),
                 label="model preset",
-                info="mlp-gan 'classroom' is tiny: fast on a CPU",
+                info="'classroom': tuned to draw digits within a minute on a CPU",
             )
             fields["data"] = gr.Dropdown(
                 form.HOSTED_DATA_CHOICES if hosted else form.DATA_CHOICES,
@@ -514,12 +530,22 @@ def build_tab(
         api_name="train_gif",
         concurrency_limit=None,
     )
-    model_widgets = [fields[name] for name in form.model_specs()]
+    option_widgets = [
+        fields[name] for name in [*form.model_specs(), *(spec.name for spec in form.train_specs())]
+    ]
+    visitor_limits = limits if hosted else None
     fields["model"].change(
-        on_model,
+        lambda model: on_model(model, visitor_limits),
         fields["model"],
-        [fields["preset"], *model_widgets],
+        [fields["preset"], *option_widgets],
         api_name="train_model_options",
+        show_progress="hidden",
+    )
+    fields["preset"].input(  # the user's pick only: on_model already set the widgets
+        lambda model, preset: on_preset(model, preset, visitor_limits),
+        [fields["model"], fields["preset"]],
+        option_widgets,
+        api_name="train_preset_options",
         show_progress="hidden",
     )
     fields["data"].change(
