@@ -81,10 +81,18 @@ def test_evaluate_a_cgan_end_to_end(tmp_path, capsys):
     )
     capsys.readouterr()
     assert main(["evaluate", str(run), "--classifier", str(clf), "--n", "40", "--write-meta"]) == 0
-    result = json.loads(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    result, end = json.JSONDecoder().raw_decode(out)
     assert result["samples"] == 40
     assert sum(result["class_shares"]) == pytest.approx(1.0, abs=1e-3)
     assert 0.0 <= result["label_accuracy"] <= 1.0
+    # the per-class table by the reference classifier: its rows add up to the label accuracy
+    rows = result["per_class"]
+    assert sum(row["asked"] for row in rows) == 40
+    weighted = sum(row["accuracy"] * row["asked"] for row in rows if row["asked"]) / 40
+    assert weighted == pytest.approx(result["label_accuracy"], abs=1e-3)
+    assert result["worst_class_accuracy"] == min(row["accuracy"] for row in rows if row["asked"])
+    assert "read by the reference classifier" in out[end:] and "| asked | n |" in out[end:]
     assert result["classifier_fid"] >= 0 and result["classifier_fid_floor_train_vs_test"] >= 0
     stored = json.loads((run / "checkpoint" / "meta.json").read_text())["metrics"]
     assert stored["classifier_fid"] == result["classifier_fid"]

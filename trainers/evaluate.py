@@ -28,7 +28,8 @@ from torch import nn
 
 from trainers.checkpoint import CheckpointError, read_helper_model, save_helper_model
 from trainers.data import ImageData, load_dataset
-from trainers.judge_report import judge_report
+from trainers.judge import CONFIDENT
+from trainers.judge_report import judge_report, per_class_rows
 from trainers.paths import classifier_dir
 from trainers.pipeline import GANPipeline, uint8_to_model_input
 
@@ -200,7 +201,9 @@ def evaluate_checkpoint(
     sample_seconds = time.perf_counter() - start
     fake = uint8_to_model_input(samples.images)
     f_fake = _batched(classifier.features, fake).numpy().astype(np.float64)
-    predicted = _batched(classifier, fake).argmax(1).numpy()
+    probs = torch.softmax(_batched(classifier, fake), dim=1)  # (N, K)
+    top, predicted_t = probs.max(1)
+    predicted = predicted_t.numpy()
     k = classifier.config.num_classes
     shares = np.bincount(predicted, minlength=k) / len(predicted)
     result: dict[str, Any] = {
@@ -214,12 +217,18 @@ def evaluate_checkpoint(
         "fid_note": "classifier-FID (not Inception FID): penultimate features of the project's reference classifier",
         "class_shares": [round(float(s), 4) for s in shares],
         "smallest_class_share": round(float(shares.min()), 4),
+        "confident_share": round(float((top >= CONFIDENT).float().mean()), 4),
         "sampling_images_per_s": round(n / sample_seconds, 1),
         "inception_fid": _inception_fid_note(),
     }
     asked = None if samples.labels is None else samples.labels.numpy()
     if asked is not None:
         result["label_accuracy"] = round(float((predicted == asked).mean()), 4)
+        names = list(cmeta.get("class_names") or [str(i) for i in range(k)])
+        result["per_class"] = per_class_rows(predicted_t, top, torch.as_tensor(asked), names)
+        result["worst_class_accuracy"] = min(
+            (row["accuracy"] for row in result["per_class"] if row["asked"]), default=None
+        )
     # The second opinion: a held-out judge of another design, never used to choose checkpoints
     # or tune recipes (trainers/judge.py). Same images, its own classifier-FID and floor.
     try:

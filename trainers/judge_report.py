@@ -98,7 +98,7 @@ def judge_report(
         if asked.shape != predicted.shape:
             raise ValueError(f"{len(asked)} labels for {len(predicted)} images")
         report["label_accuracy"] = round(float((predicted == asked).float().mean()), 4)
-        report["per_class"] = _per_class(predicted, top, asked, names)
+        report["per_class"] = per_class_rows(predicted, top, asked, names)
         report["worst_class_accuracy"] = min(
             (row["accuracy"] for row in report["per_class"] if row["asked"]), default=None
         )
@@ -118,9 +118,13 @@ def _load_cached(directory: str, stamp: int):
     return model, meta, read_real_stats(directory)
 
 
-def _per_class(
+def per_class_rows(
     predicted: torch.Tensor, top: torch.Tensor, asked: torch.Tensor, names: list[str]
 ) -> list[dict[str, Any]]:
+    """A cGAN's reading per asked class: how often a classifier reads the class asked for, how
+    often it is sure (top probability >= 0.9), and what it most often reads instead.
+    ``predicted``/``top``: the classifier's class and top probability per image (N,);
+    ``asked``: the labels G was given (N,)."""
     rows = []
     for c, name in enumerate(names):
         mask = asked == c

@@ -50,8 +50,10 @@ def run_from_args(args: argparse.Namespace) -> int:
     for path in args.checkpoint:
         result = evaluate_checkpoint(path, args.data_dir, args.n, args.classifier, args.seed)
         print(json.dumps(result, indent=2))
-        if "per_class" in result.get("judge", {}):
-            print(format_per_class_table(result["judge"]))
+        for who, report in (("reference classifier", result), ("judge", result.get("judge", {}))):
+            if "per_class" in report:
+                print(f"\n{Path(result['checkpoint']).name}, read by the {who}:")
+                print(format_per_class_table(report))
         if args.grid:
             write_sample_grid(path, args.grid / f"{Path(result['checkpoint']).name}.png")
         if args.write_meta:
