@@ -271,6 +271,17 @@ def test_existing_run_needs_resume(tiny_run: Path, data: tuple[Path, Path]) -> N
         run_from_args(_args(tiny_run, data, "--steps", "2"))
 
 
+def test_a_second_cyclegan_on_the_same_run_folder_refuses(
+    tiny_run: Path, data: tuple[Path, Path]
+) -> None:
+    from trainers.runlock import RunLock, RunLockedError
+
+    before = (tiny_run / "checkpoint" / "meta.json").read_bytes()
+    with RunLock(tiny_run, "the first run"), pytest.raises(RunLockedError, match="the first run"):
+        run_from_args(_args(tiny_run, data, "--resume", "--steps", "3"))
+    assert (tiny_run / "checkpoint" / "meta.json").read_bytes() == before  # nothing touched
+
+
 def test_translate_cli_writes_an_image(tiny_run: Path, tmp_path: Path) -> None:
     source = tmp_path / "wide.jpg"
     Image.fromarray(np.full((30, 70, 3), 128, np.uint8)).save(source)

@@ -306,3 +306,12 @@ def test_device_and_precision_choice():
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.bfloat16
     with autocast(cpu, "fp32"):
         assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float32
+
+
+def test_the_progress_bar_is_closed_when_a_run_fails() -> None:
+    from trainers.progress import ProgressBar
+
+    with pytest.raises(RuntimeError, match="disk on fire"), ProgressBar(10, 0) as progress:
+        assert not progress.bar.disable  # open while training
+        raise RuntimeError("disk on fire")
+    assert progress.bar.disable  # tqdm's closed state: the error prints on its own line

@@ -8,7 +8,8 @@ from trainers.events import Finished, Step
 
 
 class ProgressBar:
-    """A tqdm bar with the losses, D(x), D(G(z)) and images/s; a callback for ``trainer.run``.
+    """A tqdm bar with the losses, D(x), D(G(z)) and images/s; a callback for ``trainer.run``,
+    used as ``with ProgressBar(total, initial) as bar:``.
 
     Args:
         total: the step the run trains to.
@@ -36,3 +37,11 @@ class ProgressBar:
                 )
         elif isinstance(event, Finished):
             self.bar.close()
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Close the bar however the run ends (an error included), so the error message that
+        follows starts on its own line."""
+        self.bar.close()

@@ -46,6 +46,7 @@ from trainers.engine import write_run_options
 from trainers.events import Step
 from trainers.models.blocks import UPSAMPLE_MODES
 from trainers.models.cyclegan import DIRECTIONS, CycleGANConfig
+from trainers.runlock import hold_run_lock, release_run_locks
 
 # --- gan-train cyclegan -------------------------------------------------------------------------
 
@@ -154,7 +155,15 @@ def run_from_args(args: argparse.Namespace) -> int:
     try:
         return _train(args, dist)
     finally:
+        release_run_locks()  # the --out lock taken in _train
         dist.close()
+
+
+def _lock(out: Path, command: str) -> None:
+    """One gan-train per run folder, as for the GAN families: a second one refuses, naming the
+    first's PID; a killed run's stale lock is taken over with a note (trainers/runlock.py)."""
+    if note := hold_run_lock(out, command):
+        print(f"gan-train: {note}", file=sys.stderr)
 
 
 def _train(args: argparse.Namespace, dist: Distributed) -> int:
@@ -170,6 +179,7 @@ def _train(args: argparse.Namespace, dist: Distributed) -> int:
     if args.resume:
         if args.out is None:
             raise CycleGANUserError("--resume needs --out, the run folder to continue")
+        _lock(Path(args.out), command)
         trainer = resume_trainer(
             args.out,
             device,
@@ -187,6 +197,7 @@ def _train(args: argparse.Namespace, dist: Distributed) -> int:
             )
         name = args.dataset_name or Path(args.data_a).resolve().parent.name
         out = Path(args.out) if args.out else Path("runs") / f"cyclegan-{name}"
+        _lock(out, command)
         if (out / "checkpoint" / ckpt.META_FILE).is_file():
             raise CycleGANUserError(
                 f"{out} already holds a checkpoint; pass --resume to continue it or choose another --out"
@@ -251,14 +262,9 @@ def _train(args: argparse.Namespace, dist: Distributed) -> int:
         f"(LR decay from {cfg.decay_start}), run folder {out}",
         file=sys.stderr,
     )
-    callback = CallbackList(
-        [
-            ProgressBar(cfg.steps, trainer.step),
-            JsonlLogger(out / "log.jsonl", cfg.log_every),
-            SampleSaver(out / "samples"),
-        ]
-    )
-    finished = trainer.run(callback)
+    with ProgressBar(cfg.steps, trainer.step) as progress:  # closed on errors too
+        log = JsonlLogger(out / "log.jsonl", cfg.log_every)
+        finished = trainer.run(CallbackList([progress, log, SampleSaver(out / "samples")]))
     print(
         f"gan-train: {finished.reason} at step {finished.step}; checkpoint in {out / 'checkpoint'}",
         file=sys.stderr,

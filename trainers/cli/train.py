@@ -218,14 +218,9 @@ def _train(
         f"{trainer.config.steps}, run folder {out}",
         file=sys.stderr,
     )
-    callback = CallbackList(
-        [
-            ProgressBar(trainer.config.steps, trainer.step),
-            JsonlLogger(out / "log.jsonl", trainer.config.log_every),
-            SampleSaver(out / "samples"),
-        ]
-    )
-    finished = trainer.run(callback)
+    with ProgressBar(trainer.config.steps, trainer.step) as progress:  # closed on errors too
+        log = JsonlLogger(out / "log.jsonl", trainer.config.log_every)
+        finished = trainer.run(CallbackList([progress, log, SampleSaver(out / "samples")]))
     why = f" ({finished.message})" if finished.message else ""
     print(
         f"gan-train: {finished.reason}{why} at step {finished.step}; "
