@@ -390,3 +390,23 @@ def test_train_tab_builds_with_named_endpoints(monkeypatch) -> None:
         train.build_tab()
     start = next(b for b in hosted.blocks.values() if getattr(b, "elem_id", None) == "train-start")
     assert start.interactive is False
+
+
+def test_a_hosted_explorer_deletes_old_live_runs_but_not_the_running_one(data, tmp_path) -> None:
+    import os
+
+    old, fresh, uploads = tmp_path / "old-run", tmp_path / "fresh-run", tmp_path / "uploads"
+    for folder in (old, fresh, uploads):
+        (folder / "checkpoint").mkdir(parents=True)
+        (folder / "checkpoint" / "meta.json").write_text("{}")
+    long_ago = time.time() - 7 * 3600
+    for path in (old, old / "checkpoint", old / "checkpoint" / "meta.json", uploads):
+        os.utime(path, (long_ago, long_ago))
+    os.utime(fresh, (long_ago, long_ago))  # an old folder with a file written just now
+    assert lt.expire_live_runs(runs_dir=tmp_path) == 1
+    assert not old.exists() and fresh.is_dir() and uploads.is_dir()
+    # the running job's folder stays however old it looks (keep_s < 0: every folder is "old")
+    job = _start(data, steps=100_000, runs_dir=tmp_path)
+    _wait_for_step(job, 1)
+    assert lt.expire_live_runs(keep_s=-3600, runs_dir=tmp_path) == 1  # "fresh-run"
+    assert job.run_dir.is_dir() and uploads.is_dir()

@@ -13,6 +13,7 @@ import json
 import math
 import queue
 import re
+import shutil
 import threading
 import time
 import uuid
@@ -220,6 +221,32 @@ class TrainingJob(BackgroundJob):
 def current_job() -> TrainingJob | None:
     """The job that holds the machine now, or None."""
     return TRAINING_SLOT.current()
+
+
+HOSTED_RUN_KEEP_S = 6 * 3600.0  # a hosted explorer deletes live runs untouched this long
+
+
+def expire_live_runs(keep_s: float = HOSTED_RUN_KEEP_S, runs_dir: str | Path | None = None) -> int:
+    """A hosted explorer's clean-up, before each new run: delete the live-run folders in which
+    nothing changed for ``keep_s`` seconds (never the running job's, never the uploads, which
+    keep their own hour: see uploads.py), so visitors' runs cannot fill the disk. A visitor
+    keeps a run by downloading its checkpoint or GIF. Returns how many folders went."""
+    root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    running = current_job()
+    keep = {running.run_dir.resolve()} if running is not None else set()
+    cutoff = time.time() - keep_s
+    removed = 0
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if not folder.is_dir() or folder.name == "uploads" or folder.resolve() in keep:
+            continue
+        try:
+            newest = max(p.stat().st_mtime for p in [folder, *folder.rglob("*")])
+        except OSError:  # a file went meanwhile: look again next time
+            continue
+        if newest < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed
 
 
 def get_job(job_id: str | None) -> TrainingJob | None:

@@ -250,6 +250,7 @@ def start(values: dict[str, Any], hosted: bool = False) -> str:
         data = None
         if hosted:
             values = within_limits(values, limits)
+            lt.expire_live_runs()  # visitors' old runs do not pile up on the server's disk
         if values.get("data") == form.UPLOAD_DATA:
             size = int(values.get("image_size") or form.FOLDER_IMAGE_SIZE)
             data = uploaded_data(values.pop("upload", None), size, limits)

@@ -150,6 +150,7 @@ def on_start(
             if values.get("data") == form.FOLDER_DATA:
                 raise ValueError("Upload your pictures instead: choose 'your images (upload)'.")
             values = check_limits(values, limits)
+            lt.expire_live_runs()  # visitors' old runs do not pile up on the Space's disk
         if values.get("data") == form.UPLOAD_DATA:
             folder = uploads.save_upload(values.get("upload"), limits.train_upload_images)
             state["upload_dir"] = str(folder)
