@@ -28,7 +28,7 @@ from torch import nn
 
 from trainers.checkpoint import CheckpointError, read_helper_model, save_helper_model
 from trainers.data import ImageData, load_dataset
-from trainers.judge import CONFIDENT
+from trainers.judge import CONFIDENT, frechet_from_stats
 from trainers.judge_report import judge_report, per_class_rows
 from trainers.paths import classifier_dir
 from trainers.pipeline import GANPipeline, uint8_to_model_input
@@ -149,14 +149,11 @@ def accuracy(model: ReferenceClassifier, data: ImageData) -> float:
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """FID between feature sets a (N, D) and b (M, D): ‖μa − μb‖² + Tr(Σa + Σb − 2 (Σa Σb)^½)."""
-    from scipy import linalg
-
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    covmean, _ = linalg.sqrtm(cov_a @ cov_b, disp=False)
-    covmean = covmean.real
-    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a + cov_b - 2 * covmean))
+    """FID between feature sets a (N, D) and b (M, D): ‖μa − μb‖² + Tr(Σa + Σb − 2 (Σa Σb)^½)
+    (the formula is :func:`trainers.judge.frechet_from_stats`, shared with the judge)."""
+    return frechet_from_stats(
+        a.mean(0), np.cov(a, rowvar=False), b.mean(0), np.cov(b, rowvar=False)
+    )
 
 
 @functools.cache
