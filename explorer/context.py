@@ -87,6 +87,21 @@ class VisitorLimits:
     train_upload_images: int = 2000
     gif_frames: int = 120
 
+    def training_maxima(self) -> dict[str, float]:
+        """The most a visitor may set on each limited training option, by option name."""
+        most = {"steps": self.train_steps, "batch_size": self.train_batch}
+        return most | ({"max_seconds": self.train_seconds} if self.train_seconds else {})
+
+    def training_start(self, name: str, value: Any) -> Any:
+        """A training option's start value within these limits: steps and batch at most the
+        limit; no time budget (0), or a longer one, becomes the visitor's budget."""
+        most = self.training_maxima().get(name)
+        if most is None:
+            return value
+        if name == "max_seconds" and not value:  # no budget -> the visitor's budget
+            return most
+        return min(value, most) if value else value
+
 
 #: Limits on one's own computer (the widgets' full ranges).
 LOCAL_LIMITS = VisitorLimits()

@@ -29,7 +29,7 @@ from torch import nn
 from trainers.checkpoint import CheckpointError, read_helper_model, save_helper_model
 from trainers.data import ImageData, load_dataset
 from trainers.judge import CONFIDENT, frechet_from_stats
-from trainers.judge_report import judge_report, per_class_rows
+from trainers.judge_report import judge_report, label_figures
 from trainers.paths import classifier_dir
 from trainers.pipeline import GANPipeline, uint8_to_model_input
 
@@ -220,12 +220,8 @@ def evaluate_checkpoint(
     }
     asked = None if samples.labels is None else samples.labels.numpy()
     if asked is not None:
-        result["label_accuracy"] = round(float((predicted == asked).mean()), 4)
         names = list(cmeta.get("class_names") or [str(i) for i in range(k)])
-        result["per_class"] = per_class_rows(predicted_t, top, torch.as_tensor(asked), names)
-        result["worst_class_accuracy"] = min(
-            (row["accuracy"] for row in result["per_class"] if row["asked"]), default=None
-        )
+        result |= label_figures(predicted_t, top, torch.as_tensor(asked), names)
     # The second opinion: a held-out judge of another design, never used to choose checkpoints
     # or tune recipes (trainers/judge.py). Same images, its own classifier-FID and floor.
     try:

@@ -97,11 +97,7 @@ def judge_report(
         asked = torch.as_tensor(np.asarray(labels), dtype=torch.long)
         if asked.shape != predicted.shape:
             raise ValueError(f"{len(asked)} labels for {len(predicted)} images")
-        report["label_accuracy"] = round(float((predicted == asked).float().mean()), 4)
-        report["per_class"] = per_class_rows(predicted, top, asked, names)
-        report["worst_class_accuracy"] = min(
-            (row["accuracy"] for row in report["per_class"] if row["asked"]), default=None
-        )
+        report |= label_figures(predicted, top, asked, names)
     return report
 
 
@@ -116,6 +112,19 @@ def _load(directory: Path) -> tuple[JudgeNet, dict[str, Any], dict[str, np.ndarr
 def _load_cached(directory: str, stamp: int):
     model, meta = load_judge(directory)
     return model, meta, read_real_stats(directory)
+
+
+def label_figures(
+    predicted: torch.Tensor, top: torch.Tensor, asked: torch.Tensor, names: list[str]
+) -> dict[str, Any]:
+    """A cGAN's figures by one classifier: ``label_accuracy`` (read as the class asked for),
+    ``per_class`` (:func:`per_class_rows`) and ``worst_class_accuracy``."""
+    rows = per_class_rows(predicted, top, asked, names)
+    return {
+        "label_accuracy": round(float((predicted == asked).float().mean()), 4),
+        "per_class": rows,
+        "worst_class_accuracy": min((r["accuracy"] for r in rows if r["asked"]), default=None),
+    }
 
 
 def per_class_rows(

@@ -27,7 +27,7 @@ from explorer.context import training_disabled_reason, training_enabled
 from explorer.jobs import BackgroundJob, History, JobSlot
 from explorer.live_training.export import slug, write_inference_checkpoint
 from explorer.live_training.form import FOLDER_IMAGE_SIZE, JobOptions
-from explorer.live_training.places import default_runs_dir, describe_device
+from explorer.live_training.places import UPLOADS_FOLDER, default_runs_dir, describe_device
 from explorer.live_training.quality import QualityProbe, make_quality_probe, quality_markdown
 from trainers import checkpoint as ckpt
 from trainers.data import ImageData, load_dataset
@@ -237,7 +237,7 @@ def expire_live_runs(keep_s: float = HOSTED_RUN_KEEP_S, runs_dir: str | Path | N
     cutoff = time.time() - keep_s
     removed = 0
     for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        if not folder.is_dir() or folder.name == "uploads" or folder.resolve() in keep:
+        if not folder.is_dir() or folder.name == UPLOADS_FOLDER or folder.resolve() in keep:
             continue
         try:
             newest = max(p.stat().st_mtime for p in [folder, *folder.rglob("*")])

@@ -9,6 +9,7 @@ import torch
 
 CHECKPOINTS_ENV = "GAN_EXPLORER_CHECKPOINTS"
 RUNS_ENV = "GAN_EXPLORER_LIVE_RUNS"
+UPLOADS_FOLDER = "uploads"  # inside the live-runs folder: visitors' training pictures
 
 
 def default_checkpoint_dir() -> Path:

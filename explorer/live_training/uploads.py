@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from explorer.live_training.form import UPLOAD_NAME
-from explorer.live_training.places import default_runs_dir
+from explorer.live_training.places import UPLOADS_FOLDER, default_runs_dir
 from trainers.data import ImageData, load_image_folder
 from trainers.images import ImageInputError, load_image
 
@@ -27,7 +27,7 @@ KEEP_S = 3600.0  # upload folders older than this are deleted
 
 def uploads_root() -> Path:
     """Where uploaded training images are kept: ``<live runs>/uploads``."""
-    return default_runs_dir() / "uploads"
+    return default_runs_dir() / UPLOADS_FOLDER
 
 
 def _clean_old(root: Path, keep_s: float = KEEP_S) -> None:

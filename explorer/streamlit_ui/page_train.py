@@ -199,10 +199,7 @@ def _start_at_preset(model: str, preset: str, hosted: bool) -> None:
     st.session_state[P + "started_at"] = chosen
     limits = shared.limits() if hosted else None
     for name, value in form.preset_values(model, preset).items():
-        if limits is not None:
-            most = {"steps": limits.train_steps, "batch_size": limits.train_batch}.get(name)
-            value = min(value, most) if most else value
-        st.session_state[P + name] = value
+        st.session_state[P + name] = limits.training_start(name, value) if limits else value
 
 
 # --- the buttons ------------------------------------------------------------------------------

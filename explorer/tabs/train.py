@@ -317,17 +317,11 @@ def on_data(data: str, *, hosted: bool = False) -> tuple[Any, Any, str]:
 
 def _limited(spec: OptionSpec, limits: VisitorLimits) -> OptionSpec:
     """A hosted page's widget range for steps, batch size and the time budget."""
-    most = {
-        "steps": limits.train_steps,
-        "batch_size": limits.train_batch,
-        "max_seconds": limits.train_seconds or None,
-    }.get(spec.name)
+    most = limits.training_maxima().get(spec.name)
     if most is None:
         return spec
     maximum = min(spec.maximum, most) if spec.maximum is not None else most
-    default = spec.default if not spec.default or spec.default <= maximum else maximum
-    if spec.name == "max_seconds" and not spec.default:  # no budget -> the visitor's budget
-        default = maximum
+    default = limits.training_start(spec.name, spec.default)
     return dataclasses.replace(spec, maximum=maximum, default=default)
 
 
