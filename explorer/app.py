@@ -29,11 +29,12 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 import numpy as np
 
-from explorer import checkpoints, convlab, launcher, tempfiles
+from explorer import checkpoints, convlab, launcher, links, summary, tempfiles
 from explorer.context import (
     ExplorerContext,
     hosted_mode,
@@ -49,7 +50,9 @@ from explorer.tabs import (
     generate,
     inside,
     interpolate,
+    latent_widget,
     playground,
+    runs,
     stylise,
     train,
     translate,
@@ -74,6 +77,36 @@ def delete_cache_setting(environ=os.environ) -> tuple[int, int]:
         return DELETE_CACHE
     return (every, age) if every > 0 and age > 0 else DELETE_CACHE
 
+
+#: The presenter's view (``body.presenter``, switched by the "Presenter view" box or a link's
+#: ``presenter=1``): pictures as large as the page allows, drawn without smoothing, larger text.
+#: The latent widget (explorer/web/) follows the same class.
+PRESENTER_CSS = """
+body.presenter .gradio-container { font-size: 1.3rem; max-width: 100% !important; }
+body.presenter .gradio-container img { image-rendering: pixelated; }
+body.presenter .gradio-container .image-container img,
+body.presenter .gradio-container .image-frame img {
+  width: 100% !important; height: auto !important; max-height: 82vh; object-fit: contain;
+}
+body.presenter .gradio-container .image-container,
+body.presenter .gradio-container .image-frame { height: auto !important; max-height: none; }
+body.presenter .gradio-container label, body.presenter .gradio-container .prose,
+body.presenter .gx-summary { font-size: 1.3rem !important; }
+.gx-summary .gx-figure { border-bottom: 1px dotted currentColor; cursor: help; }
+.gx-summary details { font-size: 0.9em; }
+.gx-summary pre { max-height: 24rem; overflow: auto; font-size: 0.8rem; }
+"""
+
+#: Copies "this view" as a link: the query the server made (``/view_link``) after this page's
+#: own address (on a Space: its hf.space address), to the clipboard and into the box.
+COPY_LINK_JS = """
+(query) => {
+  const url = window.location.origin + window.location.pathname + (query || "");
+  try { navigator.clipboard.writeText(url); } catch (error) { /* the box still shows it */ }
+  return url;
+}
+"""
+PRESENTER_JS = "(on) => { document.body.classList.toggle('presenter', !!on); return []; }"
 
 INTRO_MD = """
 # GAN Explorer
@@ -138,6 +171,15 @@ def _benchmark_endpoint(reference_shape: tuple[int, ...]) -> None:
     )
 
 
+def open_link(
+    query: dict[str, str], keys: Sequence[str], tab: str = links.DEFAULT_TAB
+) -> tuple[links.ViewLink, str]:
+    """The view a page's query asks for (``tab``, the start tab, where it names none), and
+    what to say about its bad parts ("" when there are none)."""
+    view, problems = links.read_link(query, keys, start=links.ViewLink(tab=tab))
+    return view, links.link_problems_text(problems)
+
+
 def build_app(
     checkpoint_dirs: Sequence[Path] | None = None,
     enable_training: bool | None = None,
@@ -145,6 +187,8 @@ def build_app(
     include_default: bool = True,
     benchmark_endpoint: bool | None = None,
     hosted: bool | None = None,
+    model: str | None = None,
+    tab: str = links.DEFAULT_TAB,
 ) -> gr.Blocks:
     """Build the explorer.
 
@@ -161,6 +205,11 @@ def build_app(
         hosted: serve strangers (see the module docstring); None = decide from the
             environment (:func:`explorer.context.hosted_mode`: ``SPACE_ID``,
             ``GAN_EXPLORER_PUBLIC=1``). Exposed as ``demo.hosted``.
+        model: the checkpoint a visit starts on (``--model``); None = the showcase
+            (:func:`explorer.context.showcase_key`). A ValueError names the ones there are.
+        tab: the tab a visit starts on (``--tab``, one of :data:`explorer.links.TABS`).
+
+    A link ``?model=NAME&tab=TAB&seed=N&presenter=1`` opens that view (:mod:`explorer.links`).
     """
     if enable_training is None:
         enable_training = training_enabled()
@@ -176,8 +225,17 @@ def build_app(
         live_dir.mkdir(parents=True, exist_ok=True)
         checkpoint_dirs.append(live_dir)
     catalog = checkpoints.discover(checkpoint_dirs, include_default=include_default)
-    ctx = make_context(catalog, enable_training, hosted)
+    ctx = make_context(catalog, enable_training, hosted, model)
     limits = ctx.limits
+    tab = links.normalise_tab(tab)
+    if tab not in links.TABS:
+        raise ValueError(f"no tab named {tab!r}; tabs: {', '.join(links.TABS)}")
+
+    def summary_html(key: str | None) -> str:
+        """The model row's plain-words summary (explorer/summary.py) of a checkpoint."""
+        if key not in catalog.keys():
+            return ""
+        return summary.summary_html(summary.model_summary(catalog.get(key).meta, hosted))
 
     with gr.Blocks(title="GAN Explorer", delete_cache=delete_cache_setting()) as demo:
         gr.Markdown(INTRO_MD)
@@ -194,23 +252,33 @@ def build_app(
                 scale=3,
                 elem_id="checkpoint",
             )
-            summary = gr.Markdown(
-                checkpoints.summary_markdown(catalog.get(ctx.default_key))
-                if ctx.default_key
-                else "",
-                elem_id="checkpoint-summary",
+            model_summary = gr.HTML(
+                summary_html(ctx.default_key), elem_id="checkpoint-summary", scale=5
             )
-            refresh = gr.Button("↻ Find new checkpoints", scale=0, size="sm")
+            with gr.Column(scale=0, min_width=200):
+                refresh = gr.Button("↻ Find new checkpoints", size="sm")
+                presenter = gr.Checkbox(
+                    False, label="Presenter view (large pictures)", elem_id="presenter-view"
+                )
+                copy_link = gr.Button("🔗 Copy link to this view", size="sm", elem_id="copy-link")
+        view_link = gr.Textbox(
+            label="Link to this view (copied)",
+            visible=False,
+            elem_id="view-link",
+            interactive=False,
+        )
+        link_note = gr.Markdown("", visible=False, elem_id="link-problems")
+        current_tab = gr.State(tab)
         if catalog and catalog.problems:
             gr.Markdown(problems_message(catalog, hosted).strip())
 
-        with gr.Tabs():
+        with gr.Tabs(selected=tab) as tabs:
             with gr.Tab("Generate", id="generate"):
                 controls = generate.build_tab(ctx)
             with gr.Tab("Classes (cGAN)", id="classes") as tab:
-                classes.build_tab(ctx, tab)
+                classes_model, classes_seed = classes.build_tab(ctx, tab)
             with gr.Tab("Interpolate", id="interpolate") as tab:
-                interpolate.build_tab(ctx, tab)
+                interpolate_seed = interpolate.build_tab(ctx, tab)
             with gr.Tab("Inside the generator", id="inside") as tab:
                 inside.build_tab(ctx, controls, tab)
             with gr.Tab("Ask D", id="ask-d"):
@@ -224,8 +292,13 @@ def build_app(
                 translate.build_tab()
             with gr.Tab("Train", id="train"):
                 train.build_tab(enable_training, hosted, limits)
+            with gr.Tab("Runs", id="runs") as runs_page:
+                runs.build_tab(ctx, runs_page)
             with gr.Tab("2-D playground", id="playground"):
                 playground.build_tab(enable_training)
+
+        # The seed a link sets and "Copy link" reads, per tab (others use Generate's).
+        page_seeds = {"classes": classes_seed, "interpolate": interpolate_seed}
 
         def refresh_catalog(current: str | None) -> gr.Dropdown:
             catalog.refresh()  # e.g. a checkpoint the Train tab just saved
@@ -237,9 +310,53 @@ def build_app(
             refresh_catalog, ctx.checkpoint, ctx.checkpoint, api_name="refresh_checkpoints"
         )
 
+        labels = {child.label: child.id for child in tabs.children if getattr(child, "id", None)}
+
+        def tab_selected(evt: gr.SelectData) -> str:
+            """The id of the tab the visitor opened (for "Copy link to this view")."""
+            return labels.get(evt.value, links.DEFAULT_TAB)
+
+        tabs.select(tab_selected, None, current_tab, api_name="tab_selected", queue=False)
+
+        def load_link(request: gr.Request) -> list[Any]:
+            """A link's view (explorer/links.py): model, tab, Generate's seed, presenter."""
+            query = dict(request.query_params) if request is not None else {}
+            view, note = open_link(query, catalog.keys(), tab)
+            model_update = view.model if view.model and view.model != ctx.default_key else gr.skip()
+            conditional = {key for _, key in catalog.choices(conditional_only=True)}
+            seeded = view.tab if view.tab in page_seeds else "generate"
+            seeds = [
+                view.seed if view.seed is not None and seeded == name else gr.skip()
+                for name in ("generate", *page_seeds)
+            ]
+            return [
+                model_update,
+                gr.Tabs(selected=view.tab) if view.tab != tab else gr.skip(),
+                view.tab,
+                *seeds,
+                view.model if view.model in conditional else gr.skip(),
+                True if view.presenter else gr.skip(),
+                gr.Markdown(note, visible=bool(note)),
+            ]
+
         # The PCA behind the principal-direction sliders is computed on the first page load,
         # not at start-up, so the first image is served sooner; this relabels the sliders.
         demo.load(
+            load_link,
+            None,
+            [
+                ctx.checkpoint,
+                tabs,
+                current_tab,
+                controls.seed,
+                *page_seeds.values(),
+                classes_model,
+                presenter,
+                link_note,
+            ],
+            api_name="open_link",
+            show_progress="hidden",
+        ).then(
             lambda key: generate.on_checkpoint(key, catalog=catalog),
             ctx.checkpoint,
             [*controls.pcs, *controls.dims, controls.class_name],
@@ -247,25 +364,68 @@ def build_app(
             show_progress="hidden",
         )
         ctx.checkpoint.change(
-            lambda key: (
-                checkpoints.summary_markdown(catalog.get(key)) if key in catalog.keys() else ""
-            ),
+            summary_html,
             ctx.checkpoint,
-            summary,
+            model_summary,
             api_name="checkpoint_summary",
             show_progress="hidden",
         )
+        presenter.change(None, presenter, None, js=PRESENTER_JS, api_name="presenter_view")
+
+        def view_query(
+            key: str | None,
+            tab_id: str,
+            seed: float | None,
+            classes_key: str | None,
+            classes_at: float | None,
+            interpolate_at: float | None,
+            on: bool,
+        ) -> Any:
+            """This view's link, as a query (the browser puts its own address before it)."""
+            if tab_id == "classes":
+                key, seed = classes_key, classes_at
+            elif tab_id == "interpolate":
+                seed = interpolate_at
+            query = links.build_link(links.view_of(key, tab_id, seed, on))
+            return gr.Textbox(value=query, visible=True)
+
+        copy_link.click(
+            view_query,
+            [
+                ctx.checkpoint,
+                current_tab,
+                controls.seed,
+                classes_model,
+                classes_seed,
+                interpolate_seed,
+                presenter,
+            ],
+            view_link,
+            api_name="view_link",
+            queue=False,
+        ).then(None, view_link, view_link, js=COPY_LINK_JS, api_name="view_link_copy")
         if benchmark_endpoint:
             _benchmark_endpoint(_generate_output_shape(ctx))
 
     demo.queue(default_concurrency_limit=limits.concurrency, max_size=limits.queue_size)
+    latent_widget.install_routes(demo)  # /latent-widget/: the browser widget's files
     demo.enable_training = enable_training  # type: ignore[attr-defined]
     demo.explorer_context = ctx  # type: ignore[attr-defined]
     demo.hosted = hosted  # type: ignore[attr-defined]
+    demo.launch = functools.partial(_styled_launch, demo.launch)  # type: ignore[method-assign]
     if hosted:
         demo.launch = functools.partial(_hosted_launch, demo.launch, ctx)  # type: ignore[method-assign]
         tempfiles.start_sweeper(demo, *delete_cache_setting())  # what delete_cache misses
     return demo
+
+
+def _styled_launch(launch, *args, **kwargs):
+    """``demo.launch`` with the explorer's CSS (the presenter's view, the model summary), added
+    to any ``css=`` the caller gives (Gradio 6 takes CSS at launch, not in ``gr.Blocks``)."""
+    kwargs["css"] = PRESENTER_CSS + (kwargs.get("css") or "")
+    if tempfiles.process_root() is not None:  # the system temp dir, served as before install()
+        kwargs["allowed_paths"] = [*(kwargs.get("allowed_paths") or []), tempfiles.system_tempdir()]
+    return launch(*args, **kwargs)
 
 
 def _hosted_launch(launch, ctx: ExplorerContext, *args, **kwargs):
@@ -313,7 +473,11 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     torch.set_num_threads(max(1, args.threads))
     hosted = hosted_mode(args.host, args.public)
-    demo = build_app(args.checkpoint_dir, hosted=hosted)
+    tempfiles.install()  # this server's temporary files: one folder, gone when it stops
+    try:
+        demo = build_app(args.checkpoint_dir, hosted=hosted, model=args.model, tab=args.tab)
+    except ValueError as error:  # --model names no checkpoint here
+        raise SystemExit(f"gan-explorer: {error}") from None
     mode = " (hosted mode: visitor limits, no server paths)" if hosted else ""
     print(f"GAN Explorer built in {time.perf_counter() - started:.1f} s{mode}", flush=True)
     demo.launch(server_name=args.host, server_port=args.port, show_error=True)

@@ -300,30 +300,9 @@ def load_cached(path: str | Path) -> GANPipeline:
     return loaded
 
 
-def summary_markdown(entry: CheckpointEntry) -> str:
-    """A few lines about a checkpoint for the app: what, how long, with which loss, how good."""
-    meta = entry.meta
-    train = meta.get("train_config") or {}
-    config = meta.get("config") or {}
-    shape = "×".join(str(v) for v in meta.get("image_shape", []))
-    bits = [
-        f"**{describe(meta)}** · images {shape} · z in {meta.get('latent_dim', '?')} dimensions"
-    ]
-    details = []
-    if train.get("loss"):
-        details.append(f"loss {train['loss']}")
-    if config.get("upsample"):
-        details.append(f"upsampling {config['upsample']}")
-    if train.get("ema_decay"):
-        details.append(f"EMA generator ({train['ema_decay']})")
-    if meta.get("epoch") is not None:
-        details.append(f"{float(meta['epoch']):.1f} epochs")
-    if details:
-        bits.append(" · ".join(details))
-    metrics = {k: v for k, v in (meta.get("metrics") or {}).items() if isinstance(v, int | float)}
-    if metrics:
-        bits.append(
-            "metrics: "
-            + ", ".join(f"{k} {_format_metric(v)}" for k, v in list(metrics.items())[:6])
-        )
-    return "  \n".join(bits)
+def summary_markdown(entry: CheckpointEntry, hosted: bool = False) -> str:
+    """A checkpoint in plain words as Markdown (:mod:`explorer.summary`): family, data set and
+    steps, then how good its samples are, e.g. "47% of samples look like a clear item"."""
+    from explorer import summary  # (summary -> context -> checkpoints: imported when used)
+
+    return summary.summary_markdown(summary.model_summary(entry.meta, hosted))

@@ -25,6 +25,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from explorer import links
+
 UIS = ("gradio", "streamlit")
 #: Largest upload the server accepts, in MB: ``explorer.context.VisitorLimits.upload_mb`` (the
 #: same locally and hosted), written out so that starting the server does not import torch.
@@ -39,7 +41,8 @@ def has_ui_flag(argv: Sequence[str]) -> bool:
 def add_server_arguments(
     parser: argparse.ArgumentParser, *, env_prefix: str, host_env: str, port: int
 ) -> None:
-    """The options both editions take: --host, --port, --checkpoint-dir, --threads, --public.
+    """The options both editions take: --host, --port, --checkpoint-dir, --threads, --public,
+    --model, --tab.
 
     Defaults of --host and --port come from the front end's own variables
     (``GRADIO_SERVER_NAME``/``_PORT``, ``STREAMLIT_SERVER_ADDRESS``/``_PORT``).
@@ -74,6 +77,22 @@ def add_server_arguments(
         help="hosted mode for strangers (also on for a --host other machines can reach, and on "
         "Spaces): no server paths, visitor limits, training data built in or uploaded",
     )
+    parser.add_argument(
+        "--model",
+        default=os.environ.get("GAN_EXPLORER_MODEL") or None,
+        metavar="NAME",
+        help="the checkpoint a visit starts on, e.g. cgan-mnist (default: the best showcase "
+        "found, see explorer/context.py SHOWCASE); a link's ?model= still wins",
+    )
+    parser.add_argument(
+        "--tab",
+        type=links.normalise_tab,
+        choices=links.TABS,
+        default=os.environ.get("GAN_EXPLORER_TAB") or links.DEFAULT_TAB,
+        metavar="TAB",
+        help=f"the tab a visit starts on: {', '.join(links.TABS)} (default {links.DEFAULT_TAB}); "
+        "a link's ?tab= still wins",
+    )
 
 
 def streamlit_parser() -> argparse.ArgumentParser:
@@ -92,6 +111,8 @@ def streamlit_command(args: argparse.Namespace) -> list[str]:
     from explorer.streamlit_ui import APP_FILE  # (no torch: the package's __init__ is light)
 
     script_args = ["--threads", str(args.threads)] + (["--public"] if args.public else [])
+    script_args += ["--model", args.model] if args.model else []
+    script_args += ["--tab", args.tab] if args.tab != links.DEFAULT_TAB else []
     for folder in args.checkpoint_dir:
         script_args += ["--checkpoint-dir", str(folder)]
     return [

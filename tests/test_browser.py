@@ -28,7 +28,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_new_seed_changes_the_generated_image(tmp_path: Path) -> None:
+def test_new_seed_changes_the_widgets_picture(tmp_path: Path) -> None:
+    """ "New seed" asks the server for a new z (the widget's config), and the browser widget
+    draws it: the canvas changes. (tests/test_latent_widget_browser.py checks the pixels.)"""
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
@@ -40,24 +42,23 @@ def test_new_seed_changes_the_generated_image(tmp_path: Path) -> None:
     demo = build_app([tmp_path], include_default=False)
     port = free_port()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    pixels = "() => document.querySelector('#latent-widget').latentWidget.readTiles(0).join(',')"
     try:
         with sync_api.sync_playwright() as p:
             browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/", timeout=60_000)
-            image = page.locator("#generate-image img")
-            image.wait_for(timeout=60_000)
-            before = image.get_attribute("src")
-            assert before
+            page.wait_for_function(
+                "() => +(document.querySelector('#latent-widget')?.dataset.frames || 0) >= 1",
+                timeout=60_000,
+            )
+            before = page.evaluate(pixels)
             page.locator("#new-seed").click()
             page.wait_for_function(
-                "(before) => { const img = document.querySelector('#generate-image img');"
-                " return img && img.getAttribute('src') !== before; }",
-                arg=before,
-                timeout=30_000,
+                f"(before) => ({pixels[6:]}) !== before", arg=before, timeout=30_000
             )
-            assert image.get_attribute("src") != before
-            assert "samples" in page.locator("#generate-info").inner_text()
+            caption = page.locator("#latent-widget .lw-caption").inner_text()
+            assert "16 samples" in caption and "seed 0" not in caption
             browser.close()
     finally:
         demo.close()

@@ -288,5 +288,5 @@ def test_summary_and_labels_show_metrics() -> None:
         == "DCGAN (resize-conv) · MNIST · 3,000 steps · cFID 4.21 · label acc 0.9 — x"
     )
     entry = checkpoints.CheckpointEntry("x", Path("x"), meta, "x")
-    assert "classifier_fid 4.21" in checkpoints.summary_markdown(entry)
+    assert "FID 4.2" in checkpoints.summary_markdown(entry)  # plain words: explorer/summary.py
     json.dumps(meta)  # labels come from JSON-ready metadata

@@ -8,6 +8,7 @@ fragments, so the Train page's live panel is tested through its plain function.
 from __future__ import annotations
 
 import io
+import json
 import sys
 import time
 from pathlib import Path
@@ -80,12 +81,37 @@ def images(at: AppTest) -> list[str]:
 # --- the app and Generate ---------------------------------------------------------------------
 
 
-def test_the_app_opens_on_generate_and_a_slider_changes_the_grid() -> None:
+def widget_config(at: AppTest) -> dict:
+    """The latent widget's config as the page handed it to the browser."""
+    (component,) = at.get("component_instance")
+    assert component.proto.component_name.endswith("latent_widget")
+    return json.loads(component.proto.json_args)["config"]
+
+
+def test_the_app_opens_on_generate_with_the_browser_widget() -> None:
+    """The page hands the widget z for the seed and the model's name; a new seed, new z."""
     at = AppTest.from_file(str(APP_FILE), default_timeout=TIMEOUT).run()
     assert_clean(at)
     assert at.header[0].value == "Generate"
     options = at.sidebar.selectbox(key="k:checkpoint").options  # shown with their labels
     assert sorted(o.split(" — ")[-1] for o in options) == ["cgan-tiny", "dcgan-tiny"]
+    config = widget_config(at)
+    assert config["mode"] == "generate" and config["seed"] == 0 and config["model"]["key"]
+    assert images(at) == []  # no server-drawn grid while the widget runs
+    at.sidebar.number_input(key="k:generate.seed").set_value(5).run()
+    assert_clean(at)
+    moved = widget_config(at)
+    assert moved["seed"] == 5 and moved["z"] != config["z"]
+
+
+def test_generate_draws_on_the_server_when_the_widget_steps_aside() -> None:
+    at = AppTest.from_file(str(APP_FILE), default_timeout=TIMEOUT)
+    at.session_state["k:generate.widget"] = {"fallback": "this browser has no WebAssembly"}
+    at.run()
+    assert_clean(at)
+    assert "Pictures come from the server: this browser has no WebAssembly." in [
+        c.value for c in at.caption
+    ]
     first = images(at)
     assert len(first) == 1 and first[0].endswith(".png")  # lossless, not JPEG
     assert "samples" in " ".join(m.value for m in at.markdown)
@@ -129,14 +155,25 @@ def test_the_model_choice_survives_a_page_switch() -> None:
     at.session_state["where"] = "generate"
     at.run()
     assert at.sidebar.selectbox(key="k:checkpoint").value == "cgan-tiny"  # ... but not their values
-    assert at.sidebar.selectbox(key="k:generate.class").value == "every class in turn"
+    assert widget_config(at)["model"]["conditional"]  # the widget got the cGAN
 
 
 # --- the other pages --------------------------------------------------------------------------
 
 
-def test_classes_page_follows_the_class_and_the_grid_side() -> None:
+def test_classes_page_hands_the_widget_one_z_for_every_class() -> None:
     at = page("classes")
+    assert_clean(at)
+    config = widget_config(at)
+    assert config["mode"] == "classes" and config["model"]["class_names"] == ["class 0", "class 1"]
+    assert images(at) == []  # drawn in the browser
+
+
+def test_classes_page_on_the_server_follows_the_class_and_the_grid_side() -> None:
+    script = "from explorer.streamlit_ui import page_classes\npage_classes.render()\n"
+    at = AppTest.from_string(script, default_timeout=TIMEOUT)
+    at.session_state["k:classes.widget"] = {"fallback": "no WebAssembly"}
+    at.run()
     assert_clean(at)
     before = images(at)
     assert len(before) == 2

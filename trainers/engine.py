@@ -58,6 +58,7 @@ from trainers.losses import (
 )
 from trainers.options import option
 from trainers.registry import ModelSpec, config_from_dict, get_spec
+from trainers.tracking import REPORT_TO, REPORT_TO_HELP
 
 # The loop and run-folder helpers live in trainers/loop.py; importable from here as before.
 __all__ = [
@@ -177,6 +178,9 @@ class TrainConfig:
         minimum=0.0,
         step=10,
         ui_label="time budget (s)",
+    )
+    report_to: str = option(  # trainers/tracking.py: TensorBoard / trackio / W&B
+        "none", REPORT_TO_HELP, choices=REPORT_TO, ui_label="also log to"
     )
     sample_every: int = option(500, "save the fixed-noise grid every N steps (0 = never)", ui=False)
     checkpoint_every: int = option(

@@ -57,3 +57,16 @@ def classifier_dir(dataset: str) -> Path:
         if candidate.is_dir():
             return candidate
     return pretrained_dir() / "classifiers" / dataset
+
+
+#: Environment variable naming the cache folder (ONNX exports, the widget's served files).
+CACHE_ENV = "GAN_EXPLORER_CACHE"
+
+
+def cache_dir() -> Path:
+    """The project's cache folder: ``$GAN_EXPLORER_CACHE``, else ``$XDG_CACHE_HOME/gan-explorer``,
+    else ``~/.cache/gan-explorer``. Things here can always be made again."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gan-explorer"

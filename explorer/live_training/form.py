@@ -15,6 +15,7 @@ A Gradio tab and a Streamlit page build their widgets from the same specs, so a 
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,8 +110,27 @@ def preset_values(model: str, preset: str | None) -> dict[str, Any]:
 
 
 def train_specs() -> list[OptionSpec]:
-    """TrainConfig's options a page shows (``ui=True``), in declaration order."""
-    return [spec for spec in option_specs(TrainConfig) if spec.ui and _has_widget(spec)]
+    """TrainConfig's options a page shows (``ui=True``), in declaration order; "also log to"
+    (``report_to``) only where :func:`tracking_allowed`."""
+    return [
+        spec
+        for spec in option_specs(TrainConfig)
+        if spec.ui and _has_widget(spec) and (spec.name != "report_to" or tracking_allowed())
+    ]
+
+
+#: The variable that lets a hosted explorer's live runs log to TensorBoard, trackio or W&B.
+TRACKING_ENV = "GAN_EXPLORER_ENABLE_TRACKING"
+
+
+def tracking_allowed(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether live runs may log to TensorBoard, trackio or W&B: always on one's own computer;
+    on a hosted Space (``SPACE_ID`` or ``GAN_EXPLORER_PUBLIC=1``) only with
+    ``GAN_EXPLORER_ENABLE_TRACKING=1`` (the trackers write to the server's disk or account)."""
+    from explorer.context import hosted_mode
+
+    environ = os.environ if environ is None else environ
+    return not hosted_mode(environ=environ) or environ.get(TRACKING_ENV, "") == "1"
 
 
 def model_specs(model: str | None = None) -> dict[str, OptionSpec]:

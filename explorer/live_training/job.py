@@ -26,7 +26,7 @@ import torch
 from explorer.context import training_disabled_reason, training_enabled
 from explorer.jobs import BackgroundJob, History, JobSlot
 from explorer.live_training.export import slug, write_inference_checkpoint
-from explorer.live_training.form import FOLDER_IMAGE_SIZE, JobOptions
+from explorer.live_training.form import FOLDER_IMAGE_SIZE, JobOptions, tracking_allowed
 from explorer.live_training.places import UPLOADS_FOLDER, default_runs_dir, describe_device
 from explorer.live_training.quality import QualityProbe, make_quality_probe, quality_markdown
 from trainers import checkpoint as ckpt
@@ -35,11 +35,13 @@ from trainers.device import pick_device
 from trainers.engine import GANTrainer, JsonlLogger, SampleSaver, write_run_options
 from trainers.events import Checkpointed, Event, Finished, Samples, Step
 from trainers.registry import get_spec
+from trainers.tracking import RunTracker, say_on_stderr, start_for_trainer
 
 GRID_EVERY_S = 1.0  # a new fixed-noise grid for the page at most once a second
 GIF_FRAME_EVERY_S = 2.0  # a grid is kept as a GIF frame at most every 2 s (plus the first and last)
 QUALITY_EVERY_S = 20.0  # the classifier figures cost ~0.3 s on a CPU: every 20 s ...
 QUALITY_FIRST_S = 5.0  # ... and once after the first 5 s
+TRACK_EVERY = 10  # the "also log to" trackers get every 10th step (log.jsonl gets each one)
 
 #: The one training job this machine runs at a time (training takes the whole CPU/GPU).
 TRAINING_SLOT = JobSlot("training")
@@ -85,6 +87,8 @@ class TrainingJob(BackgroundJob):
         self._save_requests: queue.Queue[tuple[Path, str, threading.Event, dict]] = queue.Queue()
         self._logger = JsonlLogger(self.run_dir / "log.jsonl", every=1)
         self._frames = SampleSaver(self.run_dir / "samples")
+        self.tracker: RunTracker | None = None  # TrainConfig.report_to (trainers/tracking.py)
+        self.tracking_notes: list[str] = []
 
     # --- describing -----------------------------------------------------------------------------
 
@@ -114,9 +118,10 @@ class TrainingJob(BackgroundJob):
             if self.images_per_s and self.state == "running"
             else ""
         )
+        tracked = f" · also logged to {', '.join(self.tracker.names)}" if self.tracker else ""
         return (
             f"**{state}** · {self.options.model} on {self.options.dataset} · device: {device}"
-            f"{precision} · step {self.step} / {self.target}{speed}"
+            f"{precision} · step {self.step} / {self.target}{speed}{tracked}"
         )
 
     def snapshot_extra(self) -> dict[str, Any]:
@@ -127,6 +132,7 @@ class TrainingJob(BackgroundJob):
             "quality": self.quality.copy(),
             "quality_md": quality_markdown(figures, int(last["step"]) if last else None),
             "run_dir": str(self.run_dir),
+            "tracking_notes": list(self.tracking_notes),
         }
 
     def release(self) -> None:
@@ -143,6 +149,8 @@ class TrainingJob(BackgroundJob):
 
     def on_finish(self) -> None:
         self._serve_save_requests()
+        if self.tracker is not None:
+            self.tracker.close()
         TRAINING_SLOT.release(self)
 
     def _callback(self, event: Event) -> None:
@@ -156,6 +164,8 @@ class TrainingJob(BackgroundJob):
                 else 0.9 * self.images_per_s + 0.1 * event.images_per_s
             )
             self._logger(event)
+            if self.tracker is not None:
+                self.tracker(event)
             self.emit(event)
             now = time.monotonic()
             if event.step == 1 or now - self._last_grid_time >= GRID_EVERY_S:
@@ -172,6 +182,8 @@ class TrainingJob(BackgroundJob):
         elif isinstance(event, Finished):
             if self.quality_probe is not None and event.step > 0:
                 self._measure_quality()
+            if self.tracker is not None:
+                self.tracker(event)  # ends the trackers
             self.emit(event)
 
     def _on_samples(self, event: Samples, keep_frame: bool = False) -> None:
@@ -180,11 +192,15 @@ class TrainingJob(BackgroundJob):
         if keep_frame or event.step == 1 or now - self._last_frame_time >= GIF_FRAME_EVERY_S:
             self._last_frame_time = now
             self._frames(event)  # samples/step_000120.png: a frame of the run's GIF
+            if self.tracker is not None:
+                self.tracker(event)  # the same frames as the trackers' "samples" image
 
     def _measure_quality(self) -> None:
         try:
             figures = self.quality_probe.measure(self.trainer)
             self.quality.append(self.trainer.step, **figures)
+            if self.tracker is not None:
+                self.tracker.log_figures(figures, self.trainer.step)
         except Exception:  # noqa: BLE001 - a figure is never worth stopping the run
             self.quality_probe = None
         self._last_quality_time = time.monotonic()
@@ -364,6 +380,23 @@ def _prepare(
     job.target = trainer.config.steps
     job.quality_probe = make_quality_probe(
         trainer.data.name, trainer.data, options.data_dir, classifier_dir
+    )
+    job.tracker = _start_tracker(job, trainer)
+
+
+def _start_tracker(job: TrainingJob, trainer: GANTrainer) -> RunTracker | None:
+    """The run's "also log to" trackers (TrainConfig.report_to), when this explorer allows
+    them (:func:`form.tracking_allowed`: not on a hosted Space unless enabled). A tracker that
+    cannot start is a note on the job (and a line on the server's stderr), never an error."""
+    if not tracking_allowed():
+        return None
+
+    def say(text: str) -> None:
+        job.tracking_notes.append(text)
+        say_on_stderr(text)
+
+    return start_for_trainer(
+        trainer, trainer.config.report_to, job.run_dir, every=TRACK_EVERY, say=say
     )
 
 

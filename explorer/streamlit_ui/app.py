@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 try:  # `streamlit run` puts this file's folder on sys.path, not the project's
     import explorer  # noqa: F401
@@ -19,6 +20,7 @@ except ImportError:  # a source tree that is not installed (e.g. a Docker Space'
 
 import streamlit as st  # noqa: E402
 
+from explorer import links  # noqa: E402
 from explorer.context import limits_markdown  # noqa: E402
 from explorer.streamlit_ui import (  # noqa: E402
     page_ask_d,
@@ -28,6 +30,7 @@ from explorer.streamlit_ui import (  # noqa: E402
     page_inside,
     page_interpolate,
     page_playground,
+    page_runs,
     page_stylise,
     page_train,
     page_translate,
@@ -65,6 +68,7 @@ PAGES = [
         url_path="convlab",
     ),
     st.Page(page_train.render, title="Train", icon=":material/monitoring:", url_path="train"),
+    st.Page(page_runs.render, title="Runs", icon=":material/compare:", url_path="runs"),
     st.Page(
         page_playground.render,
         title="2-D playground",
@@ -81,15 +85,59 @@ PAGES = [
 ]
 
 
+def page_id(page: st.Page) -> str:
+    """The page's id as links name it: its url_path ("" for the start page, Generate)."""
+    return page.url_path or links.DEFAULT_TAB
+
+
+def open_view(page: st.Page, view: links.ViewLink | None) -> None:
+    """On a session's first run: go to the page its link names (``?tab=classes``), or, at the
+    bare address, to the start page (``--tab``); a page's own path (``/classes``) is kept."""
+    if view is None:
+        return
+    named = st.query_params.get("tab")
+    if named is not None:
+        wanted = view.tab if links.normalise_tab(named) == view.tab else page_id(page)
+    else:
+        path = urlsplit(st.context.url or "").path.strip("/")
+        wanted = view.tab if not path else page_id(page)
+    if wanted != page_id(page):
+        target = next((p for p in PAGES if p.url_path == wanted), None)
+        if target is not None:
+            st.switch_page(target)
+
+
+def view_bar(page: st.Page) -> None:
+    """The sidebar's presenter switch and "Copy link to this view" (explorer/links.py)."""
+    with st.sidebar:
+        on = st.toggle(
+            "Presenter view (large pictures)", key=shared.init(shared.PRESENTER_KEY, False)
+        )
+        if st.button("🔗 Copy link to this view", key="copy-link"):
+            view = shared.current_view(page_id(page))
+            st.code(links.build_link(view, st.context.url or ""), language=None)
+    shared.presenter_style(on)
+
+
 def main() -> None:
     """Set the page up, then run the page the user chose."""
     st.set_page_config(page_title="GAN Explorer", page_icon="🎛️", layout="wide")
     shared.configure_torch()
+    shared.temp_folder()
     shared.keep_widget_values()
+    catalog = shared.catalog()
+    view, problems = shared.apply_link(catalog, st.query_params)
     page = st.navigation(PAGES)
+    open_view(page, view)
+    view_bar(page)
+    if problems:
+        st.warning(links.link_problems_text(problems))
     if shared.hosted():  # strangers share this machine: say what each may ask of it
         with st.sidebar:
             st.info(limits_markdown(shared.limits(), shared.training_allowed()[0]))
+    key = st.session_state.get(shared.MODEL_KEY)
+    if page_id(page) in shared.MODEL_PAGES and key in catalog.keys():
+        shared.show_summary(catalog.get(key))  # the app-wide model, in plain words
     page.run()
 
 

@@ -8,12 +8,13 @@ the same (thickness, slant, brightness) is what z encodes. The pictures come fro
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import streamlit as st
 
-from explorer import latents
+from explorer import latents, widget
 from explorer.context import empty_message
-from explorer.streamlit_ui import shared
+from explorer.streamlit_ui import latent_widget, shared
 from trainers import latent_space
 from trainers.checkpoint import CheckpointError
 
@@ -72,10 +73,21 @@ def render() -> None:
     except (CheckpointError, ValueError) as error:
         st.error(shared.public(str(error)))
         return
+    seed = top[2].number_input("seed", min_value=0, step=1, key=shared.init(P + "seed", 0))
+    # The pictures and their sliders run in the visitor's browser (explorer/web/).
+    config = widget.page_config(shared.catalog(), key, "classes", seed)
+    reason = latent_widget.show(config, key=P + "widget")
+    if reason is not None:  # drawn on the server instead
+        latent_widget.fallback_note(reason)
+        server_pictures(key, pipe, int(seed), top[1])
+
+
+def server_pictures(key: str, pipe: Any, seed: int, class_column: Any) -> None:
+    """The Classes pictures drawn on the server (when the browser widget steps aside)."""
+    catalog = shared.catalog()
     names = list(pipe.class_names)
     shared.choose(P + "class", names)
-    class_name = top[1].selectbox("class", names, key=P + "class")
-    seed = top[2].number_input("seed", min_value=0, step=1, key=shared.init(P + "seed", 0))
+    class_name = class_column.selectbox("class", names, key=P + "class")
     sliders = st.columns(3)
     rows = sliders[0].slider(
         "rows (latents) in the every-class grid", 1, 4, key=shared.init(P + "rows", 2)

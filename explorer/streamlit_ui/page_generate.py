@@ -16,18 +16,18 @@ from typing import Any
 import streamlit as st
 import torch
 
-from explorer import checkpoints, latents
+from explorer import latents, widget
 from explorer.context import empty_message
-from explorer.streamlit_ui import shared
+from explorer.streamlit_ui import latent_widget, shared
 from trainers import latent_space
 from trainers.checkpoint import CheckpointError
 from trainers.losses import FORMULAS, g_loss_report
 from trainers.pipeline import GANPipeline
 
-N_DIMS = 3  # raw-dimension sliders
-N_PCS = 5  # principal-direction sliders
-DEFAULT_SIDE = 4
-MIXED = "every class in turn"
+N_DIMS = widget.N_DIMS  # raw-dimension sliders
+N_PCS = widget.N_PCS  # principal-direction sliders
+DEFAULT_SIDE = widget.DEFAULT_GRID
+MIXED = widget.MIXED
 P = shared.KEEP + "generate."  # this page's widget keys
 
 ABOUT_MD = """
@@ -172,22 +172,30 @@ def render() -> None:
     except (CheckpointError, ValueError) as error:
         st.error(shared.public(str(error)))
         return
-    st.markdown(checkpoints.summary_markdown(catalog.get(key)))
-    st.fragment(sliders_and_grid)(key)
+    with st.sidebar:
+        row = st.columns([3, 2], vertical_alignment="bottom")
+        seed = row[0].number_input("seed", min_value=0, step=1, key=shared.init(P + "seed", 0))
+        row[1].button("New seed", on_click=_new_seed)
+    # The sliders and the grid run in the visitor's browser (explorer/web/latent-widget.js):
+    # the server hands over z for the seed, the principal directions and the model's name.
+    config = widget.page_config(shared.catalog(), key, "generate", seed)
+    reason = latent_widget.show(config, key=P + "widget")
+    if reason is not None:  # no WebAssembly, or a model that cannot be exported
+        latent_widget.fallback_note(reason)
+        st.fragment(sliders_and_grid)(key)
     with st.expander("What am I looking at?"):
         st.markdown(ABOUT_MD)
 
 
 def sliders_and_grid(key: str) -> None:
-    """The sidebar's sliders and the grid they make (an ``st.fragment``)."""
+    """The sidebar's sliders and the grid they make on the server (an ``st.fragment``): the
+    page's fallback when the browser widget steps aside."""
     entry = shared.catalog().get(key)
     pipe = shared.load(key)
     pca = latent_space.principal_directions(pipe, k=N_PCS)
     d = pipe.latent_dim
+    seed = int(st.session_state.get(P + "seed", 0))
     with st.sidebar:
-        row = st.columns([3, 2], vertical_alignment="bottom")
-        seed = row[0].number_input("seed", min_value=0, step=1, key=shared.init(P + "seed", 0))
-        row[1].button("New seed", on_click=_new_seed)
         side = st.slider(
             "grid side n (n × n samples)", 1, 8, key=shared.init(P + "side", DEFAULT_SIDE)
         )

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from explorer import latents
-from explorer.streamlit_ui import shared
+from explorer import latents, widget
+from explorer.streamlit_ui import latent_widget, shared
 from trainers import latent_space
 from trainers.pipeline import GANPipeline
 
@@ -99,6 +99,11 @@ def render() -> None:
         class_a = top[3].selectbox("class A", names, key=P + "class_a")
         class_b = top[4].selectbox("class B", names, key=P + "class_b")
         classes = (names.index(class_a), names.index(class_b))
+    # Scrub t: lerp and slerp side by side, morphing in the visitor's browser (explorer/web/).
+    config = widget.page_config(catalog, key, "interpolate", seed_a, seed_b=seed_b)
+    reason = latent_widget.show(config, key=P + "widget")
+    if reason is not None:
+        latent_widget.fallback_note(reason)
     most = shared.limits().interpolate_frames
     shared.clamp(shared.init(P + "frames", 8), 2, most)
     frames = st.slider("frames N", 2, most, key=P + "frames")

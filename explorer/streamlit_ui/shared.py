@@ -28,7 +28,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from explorer import checkpoints
+from explorer import checkpoints, links, summary, tempfiles
 from explorer.checkpoints import Catalog, CheckpointEntry
 from explorer.context import (
     VisitorLimits,
@@ -36,6 +36,7 @@ from explorer.context import (
     hosted_mode,
     limits_for,
     public_text,
+    showcase_key,
     training_disabled_reason,
     training_enabled,
 )
@@ -62,12 +63,16 @@ class Settings:
         include_default: also search ``pretrained/`` and ``$GAN_EXPLORER_PRETRAINED``.
         threads: torch threads per request (1: requests run side by side instead).
         public: hosted mode asked for (``--public``), see :func:`hosted`.
+        model: the checkpoint a visit starts on (``--model``; None: the showcase).
+        tab: the page a visit starts on (``--tab``, one of :data:`explorer.links.TABS`).
     """
 
     checkpoint_dirs: tuple[str, ...] = ()
     include_default: bool = True
     threads: int = 1
     public: bool = False
+    model: str | None = None
+    tab: str = links.DEFAULT_TAB
 
 
 def argument_parser() -> argparse.ArgumentParser:
@@ -79,14 +84,22 @@ def argument_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--threads", type=int, default=int(os.environ.get("GAN_EXPLORER_THREADS", 1))
     )
+    parser.add_argument("--model", default=os.environ.get("GAN_EXPLORER_MODEL") or None)
+    parser.add_argument("--tab", default=os.environ.get("GAN_EXPLORER_TAB") or links.DEFAULT_TAB)
     return parser
 
 
 def parse_settings(argv: Sequence[str]) -> Settings:
     """Settings from a list of arguments; unknown ones are ignored."""
     args, _ = argument_parser().parse_known_args(list(argv))
+    tab = links.normalise_tab(args.tab)
     return Settings(
-        tuple(args.checkpoint_dir), not args.no_pretrained, max(1, args.threads), args.public
+        tuple(args.checkpoint_dir),
+        not args.no_pretrained,
+        max(1, args.threads),
+        args.public,
+        args.model,
+        tab if tab in links.TABS else links.DEFAULT_TAB,
     )
 
 
@@ -316,3 +329,106 @@ def image(where: Any, picture: np.ndarray | bytes, caption: str | None = None) -
     (``st`` or a column): ``st.image`` would otherwise send RGB pictures as JPEG."""
     data = picture if isinstance(picture, bytes) else png(picture)
     where.image(data, caption=caption, output_format="PNG")
+
+
+# --- temporary files, links, the model summary, the presenter's view -------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def temp_folder() -> str:
+    """This server's temporary folder (:func:`explorer.tempfiles.install`: removed when the
+    server stops; Streamlit handles SIGTERM itself, then the process exits normally)."""
+    return str(tempfiles.install(gradio=False, signals=False))
+
+
+#: Session State keys a link sets: the seed of each page that has one ...
+LINK_SEEDS = {
+    "generate": KEEP + "generate.seed",
+    "classes": KEEP + "classes.seed",
+    "interpolate": KEEP + "interpolate.a",
+}
+#: ... the Classes page's own model picker (conditional models only), and the presenter's view.
+CLASSES_MODEL_KEY = KEEP + "classes.checkpoint"
+PRESENTER_KEY = KEEP + "presenter"
+#: Pages that show the app-wide model (and its summary above them).
+MODEL_PAGES = ("generate", "interpolate", "inside", "ask-d")
+_LINK_DONE = "_link_applied"
+
+
+def start_view(catalog: Catalog) -> links.ViewLink:
+    """Where a visit starts without a link: ``--model`` (or the showcase) and ``--tab``."""
+    s = settings()
+    try:
+        model = showcase_key(catalog, s.model)
+    except ValueError:  # --model names no checkpoint here: the page says so (apply_link)
+        model = showcase_key(catalog)
+    return links.ViewLink(model=model, tab=s.tab)
+
+
+def apply_link(catalog: Catalog, query: Any) -> tuple[links.ViewLink | None, list[str]]:
+    """Once per session, before any page draws: the view of the link it was opened with
+    (``st.query_params``) and the start settings, written into Session State. Returns the view
+    (None after the first run) and the link's problems."""
+    if st.session_state.get(_LINK_DONE):
+        return None, []
+    st.session_state[_LINK_DONE] = True
+    view, problems = links.read_link(dict(query), catalog.keys(), start=start_view(catalog))
+    s = settings()
+    if s.model and s.model not in catalog.keys():
+        problems.append(f"--model {s.model[:60]!r} is not a checkpoint here")
+    if view.model:
+        st.session_state[MODEL_KEY] = view.model
+        if catalog.get(view.model).conditional:
+            st.session_state[CLASSES_MODEL_KEY] = view.model
+    if view.seed is not None:
+        for key in LINK_SEEDS.values():
+            st.session_state[key] = view.seed
+    st.session_state[PRESENTER_KEY] = view.presenter
+    return view, problems
+
+
+def current_view(page_path: str) -> links.ViewLink:
+    """The view this session shows now (for "Copy link to this view")."""
+    state = st.session_state
+    model_key = CLASSES_MODEL_KEY if page_path == "classes" else MODEL_KEY
+    seed_key = LINK_SEEDS.get(page_path)
+    return links.view_of(
+        state.get(model_key),
+        page_path,
+        state.get(seed_key) if seed_key else None,
+        state.get(PRESENTER_KEY, False),
+    )
+
+
+def show_summary(entry: CheckpointEntry, where: Any = st) -> None:
+    """The model in plain words (:mod:`explorer.summary`): its figures with their help on
+    hover, "What the figures mean" and the raw meta.json a click away."""
+    where.html(summary.summary_html(summary.model_summary(entry.meta, hosted())))
+
+
+def presenter_style(on: bool) -> None:
+    """The presenter's view: larger pictures (drawn without smoothing) and larger text, and
+    ``body.presenter`` set as in the Gradio edition (the latent widget follows it)."""
+    flag = "true" if on else "false"
+    css = PRESENTER_CSS if on else ""
+    st.html(
+        f"<style>{css}{SUMMARY_CSS}</style>"
+        f"<script>document.body.classList.toggle('presenter', {flag});</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+SUMMARY_CSS = """
+.gx-summary .gx-figure { border-bottom: 1px dotted currentColor; cursor: help; }
+.gx-summary pre { max-height: 24rem; overflow: auto; font-size: 0.8rem; }
+"""
+PRESENTER_CSS = """
+.stMainBlockContainer { max-width: 100% !important; }
+.stMainBlockContainer p, .stMainBlockContainer label, .stMainBlockContainer li,
+.gx-summary { font-size: 1.3rem !important; }
+[data-testid="stImage"] img, [data-testid="stImageContainer"] img {
+  width: 100% !important; max-width: 100% !important; height: auto !important;
+  max-height: 82vh; object-fit: contain; image-rendering: pixelated;
+}
+[data-testid="stImage"], [data-testid="stImageContainer"] { width: 100% !important; }
+"""

@@ -8,13 +8,15 @@ checkpoints. Handlers are plain functions over the checkpoint's pipeline
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import numpy as np
 
-from explorer import inputs, latents
-from explorer.tabs.generate import LABEL_MARGIN, class_names, fill_on_first_open
+from explorer import inputs, latents, widget
+from explorer.tabs import latent_widget
+from explorer.tabs.generate import LABEL_MARGIN, class_names
 from trainers.checkpoint import CheckpointError
 
 if TYPE_CHECKING:
@@ -74,14 +76,23 @@ def on_class_checkpoint(checkpoint: str | None, *, catalog: Any = None) -> Any:
     return gr.Dropdown(choices=names, value=names[0] if names else None)
 
 
-def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> None:
+def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> tuple[gr.Dropdown, gr.Number]:
     """Create the tab's components and events inside the current Tab.
 
-    With ``tab`` the pictures are drawn when the user first opens it; without, right now.
+    The pictures are drawn by the browser widget; the server draws them (``/classes``) only
+    when the widget steps aside, or for API users. ``tab`` is not needed any more (kept so
+    both build_tab signatures stay alike). Returns the tab's model picker and seed (a link to
+    this view sets them).
     """
     catalog = ctx.catalog
     choices = catalog.choices(conditional_only=True)
-    default = catalog.default_key(conditional=True)
+    conditional_keys = [key for _, key in choices]
+    # The explorer's start model when it is a cGAN (the showcase), else the first cGAN.
+    default = (
+        ctx.default_key
+        if ctx.default_key in conditional_keys
+        else catalog.default_key(conditional=True)
+    )
     gr.Markdown(TEACHING_MD)
     if not choices:
         gr.Markdown(NO_CGAN_MD if catalog else ctx.empty_message)
@@ -93,42 +104,45 @@ def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> None:
             names = []
     with gr.Row(equal_height=True):
         checkpoint = gr.Dropdown(choices, value=default, label="conditional checkpoint", scale=3)
+        seed = gr.Number(
+            0, precision=0, minimum=0, label="seed", scale=1, min_width=90, elem_id="classes-seed"
+        )
+    # The pictures and their sliders run in the visitor's browser (explorer/web/); the server
+    # hands the widget z for the seed and the model's name.
+    start = widget.page_config(catalog, default, "classes") if default else None
+    widget_html = latent_widget.widget_html(
+        json.dumps(start) if start else "", "classes", "classes-draw"
+    )
+    # The same pictures drawn on the server, shown when the widget steps aside.
+    with latent_widget.server_path_group():
         class_name = gr.Dropdown(
-            names,
-            value=names[0] if names else None,
-            label="class",
-            scale=2,
-            allow_custom_value=True,
+            names, value=names[0] if names else None, label="class", allow_custom_value=True
         )
-        seed = gr.Number(0, precision=0, minimum=0, label="seed", scale=1, min_width=90)
-    with gr.Row():
-        rows = gr.Slider(
-            1, 4, value=2, step=1, precision=0, label="rows (latents) in the every-class grid"
-        )
-        side = gr.Slider(1, 6, value=4, step=1, precision=0, label="one-class grid side (n × n)")
-        truncation = gr.Slider(0.0, 1.5, value=1.0, step=0.05, label="truncation ψ")
-    button = gr.Button("Draw", variant="primary")
-    first = (
-        on_classes(default, names[0] if names else None, catalog=catalog)
-        if default and tab is None
-        else (None, None, "")
-    )
-    every = gr.Image(
-        first[0],
-        label="One z, every class (rows: latents; columns: labels)",
-        format="png",
-        interactive=False,
-        buttons=["download"],
-    )
-    with gr.Row():
-        one = gr.Image(
-            first[1],
-            label="One class, many z",
+        with gr.Row():
+            rows = gr.Slider(
+                1, 4, value=2, step=1, precision=0, label="rows (latents) in the every-class grid"
+            )
+            side = gr.Slider(
+                1, 6, value=4, step=1, precision=0, label="one-class grid side (n × n)"
+            )
+            truncation = gr.Slider(0.0, 1.5, value=1.0, step=0.05, label="truncation ψ")
+        button = gr.Button("Draw", variant="primary", elem_id="classes-draw")
+        every = gr.Image(
+            None,
+            label="One z, every class (rows: latents; columns: labels)",
             format="png",
             interactive=False,
             buttons=["download"],
         )
-        text = gr.Markdown(first[2])
+        with gr.Row():
+            one = gr.Image(
+                None,
+                label="One class, many z",
+                format="png",
+                interactive=False,
+                buttons=["download"],
+            )
+            text = gr.Markdown("")
 
     def draw(
         checkpoint: str | None,
@@ -141,15 +155,7 @@ def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> None:
         return on_classes(checkpoint, class_name, seed, rows, side, truncation, catalog=catalog)
 
     gr.on(
-        triggers=[
-            button.click,
-            checkpoint.change,
-            class_name.input,
-            seed.change,
-            rows.release,
-            side.release,
-            truncation.release,
-        ],
+        triggers=[button.click, class_name.input, rows.release, side.release, truncation.release],
         fn=draw,
         inputs=[checkpoint, class_name, seed, rows, side, truncation],
         outputs=[every, one, text],
@@ -157,12 +163,14 @@ def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> None:
         trigger_mode="always_last",
         show_progress="minimal",
     )
-    fill_on_first_open(
-        tab,
-        draw,
-        [checkpoint, class_name, seed, rows, side, truncation],
-        [every, one, text],
-        "classes_open",
+    gr.on(
+        triggers=[checkpoint.change, seed.change],
+        fn=lambda key, seed: json.dumps(widget.page_config(catalog, key, "classes", seed)),
+        inputs=[checkpoint, seed],
+        outputs=widget_html,
+        api_name="classes_widget",
+        trigger_mode="always_last",
+        show_progress="hidden",
     )
     checkpoint.change(
         lambda key: on_class_checkpoint(key, catalog=catalog),
@@ -171,3 +179,4 @@ def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> None:
         api_name="classes_checkpoint_changed",
         show_progress="hidden",
     )
+    return checkpoint, seed

@@ -12,6 +12,7 @@ same seed, n, class and ψ); the checkpoint is chosen with the app-wide dropdown
 
 from __future__ import annotations
 
+import json
 import random
 import time
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 import numpy as np
 
-from explorer import inputs, latents
+from explorer import inputs, latents, widget
+from explorer.tabs import latent_widget
 from trainers import latent_space
 from trainers.checkpoint import CheckpointError
 from trainers.losses import FORMULAS, g_loss_report
@@ -29,13 +31,13 @@ from trainers.pipeline import GANPipeline, PipelineOutput
 if TYPE_CHECKING:
     from explorer.context import ExplorerContext
 
-N_DIMS = 3  # raw-dimension sliders
-N_PCS = 5  # principal-direction sliders
-MIXED = "every class in turn"
-DEFAULT_GRID = 4
-MAX_GRID = 8  # the grid slider's range: at most 8 x 8 samples
-MAX_TRUNCATION = 1.5
-OFFSET_MAX = 4.0  # the offset and principal-direction sliders: -4 .. 4
+N_DIMS = widget.N_DIMS  # raw-dimension sliders
+N_PCS = widget.N_PCS  # principal-direction sliders
+MIXED = widget.MIXED
+DEFAULT_GRID = widget.DEFAULT_GRID
+MAX_GRID = widget.MAX_GRID  # the grid slider's range: at most 8 x 8 samples
+MAX_TRUNCATION = widget.MAX_TRUNCATION
+OFFSET_MAX = widget.OFFSET_MAX  # the offset and principal-direction sliders: -4 .. 4
 LABEL_MARGIN = 24  # blank pixels above a picture, where Gradio draws the image's label
 
 TEACHING_MD = f"""
@@ -260,9 +262,7 @@ def on_checkpoint(checkpoint: str | None, *, catalog: Any = None) -> list[Any]:
     return [*pcs, *dims, class_dropdown_update(ckpt)]
 
 
-def pc_label(i: int, explained: float | None) -> str:
-    share = f" · {explained * 100:.1f}% of the layer's variance" if explained is not None else ""
-    return f"PC{i + 1}{share}"
+pc_label = widget.pc_label
 
 
 def class_names(ckpt: GANPipeline) -> list[str]:
@@ -321,11 +321,19 @@ def build_tab(ctx: ExplorerContext) -> GenerateControls:
         first = None
     explained: list[float | None] = [None] * N_PCS  # the page-load event fills these in (app.py)
 
-    with gr.Row():
+    with gr.Row(equal_height=True):
+        seed = gr.Number(0, label="seed", precision=0, minimum=0, scale=3, elem_id="generate-seed")
+        randomise = gr.Button("New seed", scale=1, min_width=90, elem_id="new-seed")
+    # The sliders and the grid run in the visitor's browser (explorer/web/latent-widget.js); the
+    # server hands the widget z for the seed, the principal directions and the model's name.
+    start = widget.page_config(catalog, ctx.default_key, "generate") if first else None
+    widget_html = latent_widget.widget_html(
+        json.dumps(start) if start else "", "generate", "generate-button"
+    )
+    # The same page drawn on the server: shown when the widget steps aside (no WebAssembly, a
+    # model that cannot be exported); its /generate endpoint serves gradio_client users.
+    with latent_widget.server_path_group(), gr.Row():
         with gr.Column(scale=2, min_width=300):
-            with gr.Row(equal_height=True):
-                seed = gr.Number(0, label="seed", precision=0, minimum=0, scale=3)
-                randomise = gr.Button("New seed", scale=1, min_width=90, elem_id="new-seed")
             grid = gr.Slider(
                 1, 8, value=DEFAULT_GRID, step=1, precision=0, label="grid side n (n × n samples)"
             )
@@ -403,16 +411,14 @@ def build_tab(ctx: ExplorerContext) -> GenerateControls:
 
     generate.__signature__ = _api_signature()  # type: ignore[attr-defined]
     gr.on(
-        triggers=[
+        triggers=[  # a new seed or model reaches the server path through the widget's button
             button.click,
-            seed.change,
             grid.release,
             truncation.release,
-            class_name.change,  # also when a new checkpoint resets it
-            *[d.change for d in dims],
-            *[o.change for o in offsets],
-            *[p.change for p in pcs],
-            ctx.checkpoint.change,
+            class_name.input,
+            *[d.input for d in dims],
+            *[o.release for o in offsets],
+            *[p.release for p in pcs],
         ],
         fn=generate,
         inputs=[ctx.checkpoint, *controls.inputs()],
@@ -420,6 +426,15 @@ def build_tab(ctx: ExplorerContext) -> GenerateControls:
         api_name="generate",
         trigger_mode="always_last",
         show_progress="minimal",
+    )
+    gr.on(
+        triggers=[seed.change, ctx.checkpoint.change],
+        fn=lambda key, seed: json.dumps(widget.page_config(catalog, key, "generate", seed)),
+        inputs=[ctx.checkpoint, seed],
+        outputs=widget_html,
+        api_name="generate_widget",
+        trigger_mode="always_last",
+        show_progress="hidden",
     )
     randomise.click(on_randomise, None, seed, api_name="new_seed", show_progress="hidden")
     reset.click(

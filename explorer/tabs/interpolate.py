@@ -8,12 +8,14 @@ an animated GIF to download. Handlers are plain functions over the checkpoint's 
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import numpy as np
 
-from explorer import inputs, latents
+from explorer import inputs, latents, widget
+from explorer.tabs import latent_widget
 from explorer.tabs.generate import class_names, fill_on_first_open
 from trainers import latent_space
 from trainers.checkpoint import CheckpointError
@@ -103,10 +105,11 @@ def on_interpolate_checkpoint(checkpoint: str | None, *, catalog: Any = None) ->
     ]
 
 
-def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> None:
+def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> gr.Number:
     """Create the tab's components and events inside the current Tab.
 
     With ``tab`` the first interpolation is made when the user first opens it; without, now.
+    Returns seed A (a link to this view sets it).
     """
     catalog = ctx.catalog
     names: list[str] = []
@@ -139,9 +142,14 @@ def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> None:
             scale=1,
             allow_custom_value=True,
         )
+    # Scrub t: lerp and slerp side by side, morphing in the visitor's browser (explorer/web/).
+    start = widget.page_config(catalog, ctx.default_key, "interpolate", 0, seed_b=1)
+    widget_html = latent_widget.widget_html(
+        json.dumps(start) if ctx.default_key else "", "interpolate", "interpolate-button"
+    )
     with gr.Row(equal_height=True):
         frames = gr.Slider(2, MAX_FRAMES, value=8, step=1, precision=0, label="frames N", scale=3)
-        button = gr.Button("Interpolate", variant="primary", scale=1)
+        button = gr.Button("Interpolate", variant="primary", scale=1, elem_id="interpolate-button")
     first = (
         on_interpolate(ctx.default_key, catalog=catalog)
         if ctx.default_key and tab is None
@@ -194,6 +202,17 @@ def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> None:
         trigger_mode="always_last",
         show_progress="minimal",
     )
+    gr.on(
+        triggers=[ctx.checkpoint.change, seed_a.change, seed_b.change],
+        fn=lambda key, a, b: json.dumps(
+            widget.page_config(catalog, key, "interpolate", a, seed_b=b)
+        ),
+        inputs=[ctx.checkpoint, seed_a, seed_b],
+        outputs=widget_html,
+        api_name="interpolate_widget",
+        trigger_mode="always_last",
+        show_progress="hidden",
+    )
     fill_on_first_open(
         tab,
         run,
@@ -208,3 +227,4 @@ def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> None:
         api_name="interpolate_checkpoint_changed",
         show_progress="hidden",
     )
+    return seed_a

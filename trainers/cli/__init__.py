@@ -23,6 +23,7 @@ from trainers.checkpoint import CheckpointError
 from trainers.cli.common import UserError
 from trainers.data import DataUnavailableError
 from trainers.engine import TrainingDiverged
+from trainers.onnx_export import OnnxExportError
 from trainers.registry import ModelSpec, families
 
 __all__ = ["SUBCOMMANDS", "TRAINER_COMMANDS", "UserError", "build_parser", "main"]
@@ -49,6 +50,13 @@ SUBCOMMANDS: list[tuple[str, str, str, str, str]] = [
         "add_arguments",
         "run_from_args",
         "make a shipped, inference-only checkpoint from a run",
+    ),
+    (
+        "export-onnx",
+        "trainers.cli.export_onnx",
+        "add_arguments",
+        "run_from_args",
+        "write G and D as ONNX files (what the explorer's browser widget runs)",
     ),
     (
         "evaluate",
@@ -123,6 +131,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     TrainingDiverged,
     ValueError,
     FileNotFoundError,
+    OnnxExportError,
 )
 
 

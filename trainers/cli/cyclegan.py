@@ -46,7 +46,9 @@ from trainers.engine import write_run_options
 from trainers.events import Step
 from trainers.models.blocks import UPSAMPLE_MODES
 from trainers.models.cyclegan import DIRECTIONS, CycleGANConfig
+from trainers.options import add_option
 from trainers.runlock import hold_run_lock, release_run_locks
+from trainers.tracking import report_to_option, start_for_trainer
 
 # --- gan-train cyclegan -------------------------------------------------------------------------
 
@@ -111,6 +113,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--sample-every", type=int, default=250)
     run.add_argument("--checkpoint-every", type=int, default=250)
     run.add_argument("--log-every", type=int, default=10)
+    add_option(run, report_to_option())  # --report-to, declared once on TrainConfig
     run.add_argument(
         "--num-samples", type=int, default=4, help="fixed test images per direction in the grid"
     )
@@ -262,9 +265,15 @@ def _train(args: argparse.Namespace, dist: Distributed) -> int:
         f"(LR decay from {cfg.decay_start}), run folder {out}",
         file=sys.stderr,
     )
+    tracker = start_for_trainer(trainer, getattr(args, "report_to", None), out)  # --report-to
     with ProgressBar(cfg.steps, trainer.step) as progress:  # closed on errors too
         log = JsonlLogger(out / "log.jsonl", cfg.log_every)
-        finished = trainer.run(CallbackList([progress, log, SampleSaver(out / "samples")]))
+        callbacks = [progress, log, SampleSaver(out / "samples"), *([tracker] if tracker else [])]
+        try:
+            finished = trainer.run(CallbackList(callbacks))
+        finally:
+            if tracker is not None:
+                tracker.close()
     print(
         f"gan-train: {finished.reason} at step {finished.step}; checkpoint in {out / 'checkpoint'}",
         file=sys.stderr,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from PIL import Image
 
 from trainers.events import Step
+from trainers.options import add_option
 from trainers.style import (
     FEATURE_CHOICES,
     SCHEDULES,
@@ -17,6 +19,7 @@ from trainers.style import (
     load_image,
     stylise,
 )
+from trainers.tracking import report_to_option, start_trackers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="single: every step at --size; coarse-to-fine: the steps spread over "
         "size/4 -> size/2 -> size (several times faster)",
     )
+    add_option(parser, report_to_option())  # --report-to, declared once on TrainConfig
 
 
 def config_from_args(args: argparse.Namespace) -> StyleConfig:
@@ -93,12 +97,21 @@ def run_from_args(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
+    tracker = start_trackers(  # --report-to: events in <out folder>/tensorboard/<out name>
+        getattr(args, "report_to", None),
+        out.parent,
+        out.stem,
+        options={"style": asdict(config), "content": args.content, "style_image": args.style},
+        tensorboard_dir=out.parent / "tensorboard" / out.stem,
+    )
     bar = tqdm(total=config.steps, unit="step", desc="style")
 
     def on_event(event: object) -> None:
         if isinstance(event, Step):
             bar.update(event.step - bar.n)
             bar.set_postfix({k: f"{v:.3g}" for k, v in event.losses.items()})
+        if tracker is not None:
+            tracker(event)
 
     try:
         image = stylise(content, style, config, callback=on_event)
@@ -106,6 +119,9 @@ def run_from_args(args: argparse.Namespace) -> int:
         bar.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        if tracker is not None:
+            tracker.close()
     bar.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(image).save(out)

@@ -40,13 +40,14 @@ from trainers.options import add_arguments as add_option_arguments
 from trainers.progress import ProgressBar
 from trainers.registry import ModelSpec, get_spec
 from trainers.runlock import hold_run_lock, release_run_locks  # HARDEN (issue 17): run lock
+from trainers.tracking import start_for_trainer
 
 DRY_RUN_SHAPES = {"mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28), "cifar10": (3, 32, 32)}
 DRY_RUN_STEPS = 3
 
 #: TrainConfig options that a ``--resume`` may change: they do not alter what is learned.
 RESUME_OPTIONS = frozenset(
-    {"steps", "max_seconds", "sample_every", "checkpoint_every", "log_every"}
+    {"steps", "max_seconds", "sample_every", "checkpoint_every", "log_every", "report_to"}
 )
 
 
@@ -218,9 +219,15 @@ def _train(
         f"{trainer.config.steps}, run folder {out}",
         file=sys.stderr,
     )
+    tracker = start_for_trainer(trainer, trainer.config.report_to, out)  # --report-to
     with ProgressBar(trainer.config.steps, trainer.step) as progress:  # closed on errors too
         log = JsonlLogger(out / "log.jsonl", trainer.config.log_every)
-        finished = trainer.run(CallbackList([progress, log, SampleSaver(out / "samples")]))
+        callbacks = [progress, log, SampleSaver(out / "samples"), *([tracker] if tracker else [])]
+        try:
+            finished = trainer.run(CallbackList(callbacks))
+        finally:
+            if tracker is not None:
+                tracker.close()
     why = f" ({finished.message})" if finished.message else ""
     print(
         f"gan-train: {finished.reason}{why} at step {finished.step}; "

@@ -79,6 +79,7 @@ fallback otherwise; :func:`describe_features` says which one a run will use.
 
 from trainers.style.compare import compare_features
 from trainers.style.config import (
+    COARSE_MIN_SIDE,
     FEATURE_CHOICES,
     IMAGENET_MEAN,
     IMAGENET_STD,
@@ -125,6 +126,7 @@ from trainers.style.transfer import (
 )
 
 __all__ = [
+    "COARSE_MIN_SIDE",
     "FEATURE_CHOICES",
     "IMAGENET_MEAN",
     "IMAGENET_STD",

@@ -38,6 +38,11 @@ COARSE_TO_FINE_SCALES: tuple[float, ...] = (0.25, 0.5, 1.0)
 #: hubble, random VGG19, 1 thread on a busy 2-core CPU): final loss at 256 px 0.308 against 0.340
 #: for 200 single-scale steps; 4 : 2 : 1 gave the same loss (0.308) in 110 s against 370 s.
 COARSE_TO_FINE_SHARES: tuple[float, ...] = (8.0, 3.0, 1.0)
+#: A coarse stage's smallest long side. VGG19's deepest style layer (relu5_1) sees the image at
+#: 1/16 of its side: at 64 px a 4x4 grid of positions, below that hardly a texture to match. A
+#: coarse stage that would be smaller (or whose picture's shorter side would fall under
+#: ``MIN_SIZE``) is left out and its steps go to the next stage: 64 px output -> one stage.
+COARSE_MIN_SIDE = 64
 
 
 # ----------------------------------------------------------------------------------------------

@@ -218,8 +218,8 @@ class MultiScaleRandomFeatures(FeatureNet):
         out: dict[str, torch.Tensor] = {}
         for k, (name, conv) in enumerate(zip(self.names, self.convs, strict=True)):
             if k > 0:
-                if min(x.shape[-2:]) < 2:
-                    break  # image too small for this pyramid level
+                if min(x.shape[-2:]) // 2 <= conv.padding[0]:
+                    break  # too small for this level (reflect padding needs more pixels)
                 # (B, 3, H/2^k, W/2^k): the next pyramid level, smoothly downsampled
                 # (plain 2x2 average pooling leaves blocky gradients that show in the image)
                 x = F.interpolate(x, scale_factor=0.5, mode="bilinear", antialias=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -24,11 +25,30 @@ def load_image(source: ImageInput, what: str = "image") -> np.ndarray:
     return np.array(images.load_image(source, name=what), dtype=np.uint8)  # (H, W, 3)
 
 
+def resized_shape(height: int, width: int, long_side: int) -> tuple[int, int]:
+    """(height, width) of a ``height`` x ``width`` picture resized to ``long_side`` on its
+    longer side, as :func:`resize_long_side` rounds them."""
+    scale = long_side / max(height, width)
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def fits(height: int, width: int, long_side: int) -> bool:
+    """Whether the picture resized to ``long_side`` keeps a shorter side of ``MIN_SIZE`` px."""
+    return min(resized_shape(height, width, long_side)) >= MIN_SIZE
+
+
+def smallest_long_side(height: int, width: int) -> int:
+    """The smallest long side at which the picture's shorter side is still ``MIN_SIZE`` px."""
+    side = max(MIN_SIZE, math.ceil((MIN_SIZE - 0.5) * max(height, width) / min(height, width)))
+    while not fits(height, width, side):
+        side += 1
+    return side
+
+
 def resize_long_side(image: np.ndarray, long_side: int, what: str = "image") -> np.ndarray:
     """Resize a uint8 ``(H, W, 3)`` image so its longer side is ``long_side`` (Lanczos)."""
     h, w = image.shape[:2]
-    scale = long_side / max(h, w)
-    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    new_h, new_w = resized_shape(h, w, long_side)
     if min(new_w, new_h) < MIN_SIZE:
         raise images.ImageInputError(
             f"The {what} is too thin: {w}x{h} becomes {new_w}x{new_h}, shorter side < {MIN_SIZE} px."

@@ -24,6 +24,7 @@ import torch.nn.functional as F
 from trainers.events import Callback, Finished, Samples, Step
 from trainers.style import pictures
 from trainers.style.config import (
+    COARSE_MIN_SIDE,
     COARSE_TO_FINE_SCALES,
     COARSE_TO_FINE_SHARES,
     MIN_SIZE,
@@ -71,7 +72,9 @@ class StyleObjective:
             self.content_target = self._features(content)[self.content_layer].float()
             style_features = self._features(style)
             self.style_targets = {  # (1, C_l, C_l) per style layer, computed once
-                name: gram_matrix(style_features[name]) for name in self.style_layers
+                name: gram_matrix(style_features[name])
+                for name in self.style_layers
+                if name in style_features  # a pyramid level a small picture does not reach
             }
 
     def _features(self, image: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -83,8 +86,12 @@ class StyleObjective:
         feats = self._features(image)  # one forward pass for every layer
         l_content = content_loss(feats[self.content_layer], self.content_target)
         l_style = sum(
-            weight * style_loss(gram_matrix(feats[name]), self.style_targets[name])
-            for name, weight in self.style_layers.items()
+            (
+                weight * style_loss(gram_matrix(feats[name]), self.style_targets[name])
+                for name, weight in self.style_layers.items()
+                if name in feats and name in self.style_targets
+            ),
+            torch.zeros(()),
         )
         l_tv = total_variation_loss(image)
         c = self.config
@@ -123,20 +130,35 @@ def stylise(
     return stylise_result(content, style, config, **options).image
 
 
-def stage_plan(config: StyleConfig) -> list[tuple[int, int]]:
+def stage_plan(
+    config: StyleConfig, content_shape: tuple[int, ...] | None = None
+) -> list[tuple[int, int]]:
     """(long side in px, steps) of each stage, coarsest first; the steps add up to ``config.steps``.
 
     ``single``: one stage at ``size``. ``coarse-to-fine``: the sides ``COARSE_TO_FINE_SCALES``
-    times ``size`` (at least ``MIN_SIZE``; equal sides merge), the steps split by
-    ``COARSE_TO_FINE_SHARES`` (200 steps at 256 px: 133 at 64 px, 50 at 128 px, 17 at 256 px);
-    the last stage always gets a step, a coarse stage left with none is skipped.
+    times ``size``, the steps split by ``COARSE_TO_FINE_SHARES`` (200 steps at 256 px: 133 at
+    64 px, 50 at 128 px, 17 at 256 px). A coarse stage is planned only where it can run: its
+    long side at least ``COARSE_MIN_SIDE`` and, for a content picture of ``content_shape``
+    ((H, W, ...)), its shorter side at least ``MIN_SIZE``; otherwise its steps go to the next
+    stage (64 px: one stage; 128 px: 64 -> 128 px). Equal sides merge; the last stage always
+    gets a step, a coarse stage left with none is skipped. Never an error: the output size
+    itself is checked when the picture is resized.
     """
     if config.schedule == "single":
         return [(config.size, config.steps)]
+    height, width = (content_shape[0], content_shape[1]) if content_shape else (1, 1)
     sides: list[int] = []
     shares: list[float] = []
+    carried = 0.0  # the share of coarse stages left out
     for scale, share in zip(COARSE_TO_FINE_SCALES, COARSE_TO_FINE_SHARES, strict=True):
-        side = min(config.size, max(MIN_SIZE, round(config.size * scale)))
+        side = min(config.size, round(config.size * scale))
+        usable = side == config.size or (
+            side >= COARSE_MIN_SIDE and pictures.fits(height, width, side)
+        )
+        if not usable:
+            carried += share
+            continue
+        share, carried = share + carried, 0.0
         if sides and side == sides[-1]:
             shares[-1] += share
         else:
@@ -245,14 +267,16 @@ def stylise_result(
 
         best_image: torch.Tensor | None = None
         best_losses: dict[str, float] = {}
-        stages = stage_plan(config)
+        stages = stage_plan(config, content_source.shape)
+        style_min_side = pictures.smallest_long_side(*style_source.shape[:2])
         for side, stage_steps in stages:
             content_rgb = (
                 content_full
                 if side == config.size
                 else pictures.resize_long_side(content_source, side, "content")
             )
-            style_side = max(MIN_SIZE, round(side * config.style_scale))
+            # a coarse stage's style picture keeps a usable shorter side (a thin style image)
+            style_side = max(MIN_SIZE, round(side * config.style_scale), style_min_side)
             style_rgb = pictures.resize_long_side(style_source, style_side, "style image")
             c = pictures.to_tensor(content_rgb)  # (1, 3, h, w)
             objective = StyleObjective(net, c, pictures.to_tensor(style_rgb), config)

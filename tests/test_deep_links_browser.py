@@ -1,0 +1,168 @@
+"""Deep links in a real browser, both editions: a link opens its tab, model and seed.
+
+Skipped where Debian's Chromium (/usr/bin/chromium) or playwright is absent."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import train_run
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+TIMEOUT_MS = 60_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
+    pytest.importorskip("playwright.sync_api")
+    folder = tmp_path_factory.mktemp("deep-links")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    train_run(folder / "dcgan-tiny", "dcgan")
+    train_run(folder / "cgan-tiny", "cgan")
+    torch.set_num_threads(threads)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def browser(checkpoints: Path) -> Iterator:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def selected_tab(page) -> str:
+    return page.locator("button[role=tab][aria-selected=true]").first.inner_text()
+
+
+def test_gradio_links_open_tab_model_seed_and_presenter(checkpoints: Path, browser) -> None:
+    from explorer.app import build_app
+
+    demo = build_app([checkpoints], include_default=False, enable_training=False)
+    assert demo.explorer_context.default_key == "dcgan-tiny"  # no showcase here: the first
+    port = free_port()
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        page = browser.new_page()
+        page.goto(base + "?model=cgan-tiny&tab=classes&seed=7&presenter=1", timeout=TIMEOUT_MS)
+        page.wait_for_function(
+            "() => document.body.classList.contains('presenter')", timeout=TIMEOUT_MS
+        )
+        assert "Classes" in selected_tab(page)
+        page.wait_for_function(
+            "() => document.querySelector('#checkpoint input').value.includes('cgan-tiny')",
+            timeout=TIMEOUT_MS,
+        )
+        page.wait_for_function(  # the summary follows the model
+            "() => document.querySelector('#checkpoint-summary').innerText.includes('cGAN on')",
+            timeout=TIMEOUT_MS,
+        )
+        # "Copy link to this view" gives back the same view
+        page.locator("#copy-link").click()
+        link = page.locator("#view-link textarea, #view-link input").first
+        link.wait_for(timeout=TIMEOUT_MS)
+        page.wait_for_function(
+            "() => { const e = document.querySelector('#view-link textarea, #view-link input');"
+            " return e && e.value.startsWith('http'); }",
+            timeout=TIMEOUT_MS,
+        )
+        copied = link.input_value()
+        assert copied.startswith(base) and "model=cgan-tiny" in copied
+        assert "tab=classes" in copied and "seed=7" in copied and "presenter=1" in copied
+
+        # the Generate tab with its seed; a bad value is named, the rest still opens
+        page = browser.new_page()
+        page.goto(base + "?model=cgan-tiny&seed=7&presenter=2", timeout=TIMEOUT_MS)
+        page.wait_for_function(  # Generate's seed box (a number input labelled "seed")
+            "() => [...document.querySelectorAll('input[type=number]')]"
+            ".some(e => e.getAttribute('aria-label') === 'seed' && e.value === '7')",
+            timeout=TIMEOUT_MS,
+        )
+        assert "Generate" in selected_tab(page)
+        assert "cgan-tiny" in page.locator("#checkpoint input").input_value()
+        note = page.locator("#link-problems")
+        note.wait_for(timeout=TIMEOUT_MS)
+        assert "presenter must be 1 or 0, not '2'" in note.inner_text()
+        assert not page.evaluate("document.body.classList.contains('presenter')")
+    finally:
+        demo.close()
+
+
+def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the server exited early"
+        try:
+            with urllib.request.urlopen(url + "_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the Streamlit server did not come up")
+
+
+def test_streamlit_links_open_page_model_seed_and_presenter(
+    checkpoints: Path, browser, tmp_path: Path
+) -> None:
+    (tmp_path / "empty").mkdir()
+    env = {**os.environ, "GAN_EXPLORER_PRETRAINED": str(tmp_path / "empty")}
+    env.pop("SPACE_ID", None)
+    port = free_port()
+    command = [sys.executable, "-m", "explorer.launcher", "--ui", "streamlit", "--port", str(port)]
+    command += ["--checkpoint-dir", str(checkpoints)]
+    log = (tmp_path / "server.log").open("w")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}/"
+    try:
+        wait_healthy(base, process)
+        page = browser.new_page()
+        page.goto(base + "?tab=classes&model=cgan-tiny&seed=7&presenter=1", timeout=TIMEOUT_MS)
+        page.get_by_role("heading", name="Classes (cGAN)").wait_for(timeout=TIMEOUT_MS)
+        assert "/classes" in page.url
+        seed = page.get_by_label("seed")
+        seed.wait_for(timeout=TIMEOUT_MS)
+        assert seed.input_value() == "7"
+        page.wait_for_function(
+            "() => document.body.classList.contains('presenter')", timeout=TIMEOUT_MS
+        )
+        # the page's own path works as well; a bad seed is named
+        page = browser.new_page()
+        page.goto(base + "generate?model=cgan-tiny&seed=-1", timeout=TIMEOUT_MS)
+        page.get_by_text("the seed must be a whole number").wait_for(timeout=TIMEOUT_MS)
+        page.get_by_text("cGAN on synthetic").first.wait_for(timeout=TIMEOUT_MS)  # its summary
+    finally:
+        process.terminate()
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
