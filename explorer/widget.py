@@ -249,7 +249,6 @@ def widget_config(
     *,
     seed_b: int | None = None,
     values: dict[str, Any] | None = None,
-    presenter: bool | None = None,
 ) -> dict[str, Any]:
     """Everything the widget needs for one page, model and seed (JSON-ready).
 
@@ -259,7 +258,6 @@ def widget_config(
         seed: the page's seed (Interpolate: seed A).
         seed_b: Interpolate's seed B.
         values: slider start values over the defaults (see :func:`checked_values`).
-        presenter: the presenter's view on or off (None: leave the page as it is).
     Returns:
         A dict; ``config["fallback"]`` is set (and no model named) when the checkpoint cannot
         be exported, so the page draws on the server instead and says why.
@@ -286,8 +284,6 @@ def widget_config(
             "has_discriminator": pipe.discriminator is not None,
         },
     }
-    if presenter is not None:
-        config["presenter"] = bool(presenter)
     if mode == "interpolate":
         b = int(seed if seed_b is None else seed_b)
         z = np.concatenate([pipe.latents(int(seed), 1).numpy(), pipe.latents(b, 1).numpy()])

@@ -3,29 +3,14 @@ the Generate image change. Skipped where Debian's Chromium (/usr/bin/chromium) i
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
 import torch
+from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port
 from conftest import train_run
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
 pytestmark = pytest.mark.browser
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_new_seed_changes_the_widgets_picture(tmp_path: Path) -> None:

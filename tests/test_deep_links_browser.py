@@ -4,42 +4,20 @@ Skipped where Debian's Chromium (/usr/bin/chromium) or playwright is absent."""
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
+from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, streamlit_server
+from conftest import train_run
 
-from tests.conftest import train_run
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 TIMEOUT_MS = 60_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
-    pytest.importorskip("playwright.sync_api")
+    need_chromium()
     folder = tmp_path_factory.mktemp("deep-links")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -117,33 +95,12 @@ def test_gradio_links_open_tab_model_seed_and_presenter(checkpoints: Path, brows
         demo.close()
 
 
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited early"
-        try:
-            with urllib.request.urlopen(url + "_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("the Streamlit server did not come up")
-
-
 def test_streamlit_links_open_page_model_seed_and_presenter(
     checkpoints: Path, browser, tmp_path: Path
 ) -> None:
     (tmp_path / "empty").mkdir()
-    env = {**os.environ, "GAN_EXPLORER_PRETRAINED": str(tmp_path / "empty")}
-    env.pop("SPACE_ID", None)
-    port = free_port()
-    command = [sys.executable, "-m", "explorer.launcher", "--ui", "streamlit", "--port", str(port)]
-    command += ["--checkpoint-dir", str(checkpoints)]
-    log = (tmp_path / "server.log").open("w")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}/"
-    try:
-        wait_healthy(base, process)
+    env = {"GAN_EXPLORER_PRETRAINED": str(tmp_path / "empty")}
+    with streamlit_server(checkpoints, tmp_path / "server.log", env) as base:
         page = browser.new_page()
         page.goto(base + "?tab=classes&model=cgan-tiny&seed=7&presenter=1", timeout=TIMEOUT_MS)
         page.get_by_role("heading", name="Classes (cGAN)").wait_for(timeout=TIMEOUT_MS)
@@ -159,10 +116,3 @@ def test_streamlit_links_open_page_model_seed_and_presenter(
         page.goto(base + "generate?model=cgan-tiny&seed=-1", timeout=TIMEOUT_MS)
         page.get_by_text("the seed must be a whole number").wait_for(timeout=TIMEOUT_MS)
         page.get_by_text("cGAN on synthetic").first.wait_for(timeout=TIMEOUT_MS)  # its summary
-    finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()

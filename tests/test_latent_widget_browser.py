@@ -9,18 +9,14 @@ Skipped where /usr/bin/chromium is absent.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, streamlit_server
 from conftest import train_run
-from test_browser import CHROMIUM, CHROMIUM_ARGS, free_port
-from test_streamlit_browser import wait_healthy
 
 from trainers import latent_space
 from trainers.cli import main as gan_train
@@ -61,9 +57,7 @@ def assert_close(actual: np.ndarray, expected: np.ndarray) -> None:
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
-    pytest.importorskip("playwright.sync_api")
+    need_chromium()
     root = tmp_path_factory.mktemp("widget-browser")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -103,26 +97,11 @@ def gradio_url(runs: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def streamlit_url(runs: Path) -> Iterator[str]:
     env = {
-        **os.environ,
         "GAN_EXPLORER_PRETRAINED": str(runs / "empty"),
         "GAN_EXPLORER_CACHE": str(runs / "cache"),
     }
-    env.pop("SPACE_ID", None)
-    port = free_port()
-    command = [sys.executable, "-m", "explorer.launcher", "--ui", "streamlit", "--port", str(port)]
-    command += ["--checkpoint-dir", str(runs / "checkpoints")]
-    with (runs / "streamlit.log").open("w") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}/"
-        try:
-            wait_healthy(url, process)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+    with streamlit_server(runs / "checkpoints", runs / "streamlit.log", env) as url:
+        yield url
 
 
 def widget_frame(page, timeout_ms: int = 60_000):
@@ -178,7 +157,18 @@ def check_generate(page, runs: Path) -> None:
     pipe = GANPipeline.from_pretrained(runs / "checkpoints" / "a-dcgan-tiny")
     shape = (8, 8, 1)
     first = tiles(frame, 0, shape)
-    assert_close(first, pipe(n=16, seed=0).images)
+    expected = pipe(n=16, seed=0)
+    assert_close(first, expected.images)
+    # D's scores follow G's pictures (drawn under them once the sliders rest)
+    frame.wait_for_function(
+        "() => { const w = document.querySelector('#latent-widget');"
+        " return +(w.dataset.scored || 0) === +w.dataset.frames; }",
+        timeout=30_000,
+    )
+    scores = frame.evaluate(
+        "() => document.querySelector('#latent-widget').latentWidget.lastScores[0]"
+    )
+    np.testing.assert_allclose(scores, expected.scores, atol=1e-4)
     sent = requests_during(page, lambda: step(frame, "psi", 0.5))
     assert sent == [], f"a slider step reached the server: {sent}"
     out = tiles(frame, 0, shape)
@@ -275,4 +265,26 @@ def test_streamlit_without_webassembly_falls_back_to_the_server(
     main_image = '[data-testid="stMain"] [data-testid="stImage"] img'
     page.wait_for_selector(main_image, timeout=60_000)  # the server-drawn grid
     assert "Pictures come from the server" in page.locator('[data-testid="stMain"]').inner_text()
+    page.close()
+
+
+@pytest.mark.parametrize("edition", ["gradio", "streamlit"])
+def test_a_links_slider_values_and_the_presenter_view(
+    browser, runs: Path, edition: str, request: pytest.FixtureRequest
+) -> None:
+    """``?psi=0.5&grid=2&pc1=9`` opens the widget at those values (pc1 clamped to 4); the
+    presenter's view redraws the same pixels at twice the scale."""
+    url = request.getfixturevalue(f"{edition}_url")
+    page, errors = open_page(browser, url + "?psi=0.5&grid=2&pc1=9")
+    frame = widget_frame(page)
+    pipe = GANPipeline.from_pretrained(runs / "checkpoints" / "a-dcgan-tiny")
+    z = latent_space.build_latents(pipe, 0, 4, 0.5, [], [4.0, 0, 0, 0, 0])
+    expected = pipe(latents=z).images
+    assert_close(tiles(frame, 0, (8, 8, 1)), expected)
+    scale = "() => document.querySelector('#latent-widget').latentWidget.layouts[0].scale"
+    before = frame.evaluate(scale)
+    page.evaluate("() => document.body.classList.add('presenter')")
+    frame.wait_for_function(f"() => ({scale[6:]}) === {2 * before}", timeout=30_000)
+    assert_close(tiles(frame, 0, (8, 8, 1)), expected)
+    assert not errors
     page.close()

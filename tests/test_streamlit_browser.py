@@ -7,58 +7,24 @@ job runs, and Stop stops it. Skipped where /usr/bin/chromium is absent.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from browser_support import CHROMIUM, CHROMIUM_ARGS, need_chromium, streamlit_server
 from conftest import train_run
 from PIL import Image
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--no-first-run",
-]
 PLOT = "document.querySelector('[data-testid=\"stMain\"] .js-plotly-plot')"
 
 pytestmark = pytest.mark.browser
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    """Wait for Streamlit's /_stcore/health to answer "ok"."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the server exited early"
-        try:
-            with urllib.request.urlopen(url + "_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError("the Streamlit server did not come up")
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """``gan-explorer --ui streamlit`` on tiny checkpoints; yields (its URL, its folder)."""
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
-    pytest.importorskip("playwright.sync_api")
+    need_chromium()
     root = tmp_path_factory.mktemp("streamlit-browser")
     train_run(root / "checkpoints" / "dcgan-tiny", "dcgan")
     folder = root / "images" / "blobs"  # a tiny image folder to train on
@@ -68,28 +34,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         Image.fromarray(rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)).save(folder / f"{i}.png")
     (root / "empty").mkdir()
     env = {
-        **os.environ,
         "GAN_EXPLORER_PRETRAINED": str(root / "empty"),  # only the tiny checkpoint
         "GAN_EXPLORER_LIVE_RUNS": str(root / "runs"),
         "GAN_EXPLORER_LIVE_CHECKPOINTS": str(root / "live"),
     }
-    env.pop("SPACE_ID", None)
-    port = free_port()
-    command = [sys.executable, "-m", "explorer.launcher", "--ui", "streamlit", "--port", str(port)]
-    command += ["--checkpoint-dir", str(root / "checkpoints")]
-    log = (root / "server.log").open("w")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_healthy(url, process)
+    with streamlit_server(root / "checkpoints", root / "server.log", env) as url:
         yield url, root
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @pytest.fixture

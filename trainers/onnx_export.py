@@ -212,10 +212,24 @@ def export_onnx(pipe: GANPipeline, out: str | os.PathLike, *, check: bool = True
 # --- the cache ---------------------------------------------------------------------------------
 
 
+_KEYS: dict[tuple, str] = {}
+
+
 def content_key(checkpoint_folder: str | os.PathLike) -> str:
     """A short SHA-256 of a checkpoint's meta.json and weights (and the export format), so an
-    export is reused exactly while those bytes are unchanged."""
-    folder = Path(checkpoint_folder)
+    export is reused exactly while those bytes are unchanged. Remembered per file size and
+    modification time, so asking again (every new seed asks) does not read the weights again."""
+    folder = Path(checkpoint_folder).resolve()
+    stats = tuple(
+        (stat.st_size, stat.st_mtime_ns)
+        for stat in ((folder / name).stat() for name in (META_FILE, WEIGHTS_FILE))
+    )
+    if (folder, stats) not in _KEYS:
+        _KEYS[(folder, stats)] = _hash_files(folder)
+    return _KEYS[(folder, stats)]
+
+
+def _hash_files(folder: Path) -> str:
     digest = hashlib.sha256(f"onnx-export-{EXPORT_VERSION}".encode())
     for name in (META_FILE, WEIGHTS_FILE):
         with open(folder / name, "rb") as handle:

@@ -481,17 +481,24 @@ def build_tab(
             saved = gr.Markdown()
             gif_file = gr.File(label="GIF", interactive=False)
 
+    # The buttons are greyed out when training is off; the API refuses as well.
+    refused = "⚠️ " + (why or "Training is switched off in this explorer.")
+
     def start_run(data: dict, request: gr.Request) -> tuple[Any, ...]:
+        if not enabled:
+            return _message(data[state], refused, hosted)
         values = {name: data[widget] for name, widget in fields.items()}
         return on_start(data[state], values, request, hosted=hosted, limits=limits)
 
     def resume_run(
         run_state: dict | None, steps: float, data_dir: str | None, request: gr.Request
     ) -> tuple[Any, ...]:
+        if not enabled:
+            return _message(dict(run_state or {}), refused, hosted)
         return on_resume(run_state, steps, data_dir, request, hosted=hosted, limits=limits)
 
     def resume_hosted(run_state: dict | None, steps: float, request: gr.Request) -> tuple[Any, ...]:
-        return on_resume(run_state, steps, None, request, hosted=hosted, limits=limits)
+        return resume_run(run_state, steps, None, request)
 
     quiet = {"concurrency_limit": None, "show_progress": "hidden"}
     outputs = [state, status, curves, grid, quality, timer]

@@ -167,6 +167,29 @@
 
   // --- drawing ---------------------------------------------------------------------------------
 
+  // The presenter's view (body.presenter, set by either edition): larger tiles and labels. In
+  // Streamlit the widget is in an iframe of the same origin, so the page's body says it.
+  function presenterOn() {
+    try {
+      if (window.parent !== window && window.parent.document.body.classList.contains("presenter")) {
+        return true;
+      }
+    } catch (error) { /* another origin: only our own body counts */ }
+    return !!document.body && document.body.classList.contains("presenter");
+  }
+
+  function watchPresenter() {
+    const redraw = () => widgets.forEach((w) => w.config && w.controls && w.schedule());
+    const bodies = [document.body];
+    try { if (window.parent !== window) bodies.push(window.parent.document.body); } catch (error) { /* cross-origin */ }
+    let last = presenterOn();
+    const observer = new MutationObserver(() => {
+      const now = presenterOn();
+      if (now !== last) { last = now; redraw(); }
+    });
+    bodies.forEach((body) => body && observer.observe(body, { attributes: true, attributeFilter: ["class"] }));
+  }
+
   function scoreColour(score) {
     const s = Math.min(1, Math.max(0, score));
     const red = [220, 38, 38], green = [22, 163, 74];
@@ -180,10 +203,10 @@
   function drawGrid(canvas, images, shape, ncol, scores, options) {
     const [c, h, w] = shape;
     const n = images.length / (c * h * w);
-    const presenter = document.body && document.body.classList.contains("presenter");
+    const presenter = presenterOn();
     const scale = Math.max(1, Math.round((presenter ? 2 : 1) * TILE_TARGET / h));
     const pad = 4, font = presenter ? 18 : 12;
-    const below = (scores ? 4 + font + 4 : 0);
+    const below = (scores || options.reserveScores ? 4 + font + 4 : 0);
     const top = options.columnTitles ? font + 6 : 0;
     const left = options.rowTitles ? 8 + font * 2 : 0;
     const nrow = Math.ceil(n / ncol);
@@ -245,6 +268,36 @@
     return { origins, scale, shape: [c, h, w] };
   }
 
+  // --- slider values from the page's link (?psi=0.7&grid=3&class=7&t=0.25&pc1=2) -------------
+
+  function pageQuery() {
+    try { return new URLSearchParams(window.top.location.search); } catch (error) { /* other origin */ }
+    return new URLSearchParams(window.location.search);
+  }
+
+  /** Lay a link's slider values over the start values, each clamped to its slider's range. */
+  function applyLink(values, config) {
+    const query = pageQuery(), limits = config.limits || {}, model = config.model;
+    const classes = Math.max(1, model.class_names.length);
+    const ranges = {
+      grid: [1, limits.max_grid, true], psi: [0, limits.max_psi, false],
+      rows: [1, limits.max_rows, true], side: [1, limits.max_grid, true], t: [0, 1, false],
+      class: [config.mode === "generate" ? -1 : 0, model.conditional ? classes - 1 : -1, true],
+    };
+    for (const [name, [low, high, whole]] of Object.entries(ranges)) {
+      const text = query.get(name);
+      if (text === null || !(name in values) || !Number.isFinite(Number(text))) continue;
+      const number = Math.min(high, Math.max(low, Number(text)));
+      values[name] = whole ? Math.round(number) : number;
+    }
+    (values.pcs || []).forEach((_, j) => {
+      const text = query.get(`pc${j + 1}`);
+      if (text !== null && Number.isFinite(Number(text))) {
+        values.pcs[j] = Math.min(limits.offset_max, Math.max(-limits.offset_max, Number(text)));
+      }
+    });
+  }
+
   // --- the widget ------------------------------------------------------------------------------
 
   class Widget {
@@ -280,6 +333,7 @@
       // A new model or mode starts from the server's values (a deep link's, or the defaults);
       // a new seed for the same model keeps the visitor's slider positions.
       if (!sameModel) this.values = JSON.parse(JSON.stringify(config.values || {}));
+      if (!this.linkRead) { this.linkRead = true; applyLink(this.values, config); }
       if (!sameModel || !this.controls || this.root.dataset.fallback) this.build();
       try {
         const base = new URL(config.model_base, ROOT_URL).href;
@@ -389,69 +443,88 @@
       }
     }
 
-    async run(z, n, labels) {
+    /** G on n latents: the image tensor (for D) and its uint8 pixels. */
+    async runG(z, n, labels) {
       const ort = window.ort, model = this.config.model;
       const feeds = { z: new ort.Tensor("float32", z, [n, model.latent_dim]) };
       if (model.conditional) {
         feeds.label = new ort.Tensor("int64", BigInt64Array.from(labels, (x) => BigInt(x)), [n]);
       }
-      const image = (await this.g.run(feeds)).image;
-      let scores = null;
-      if (this.d) {
-        const dFeeds = { image };
-        if (model.conditional) dFeeds.label = feeds.label;
-        const logit = (await this.d.run(dFeeds)).logit;
-        scores = Array.from(logit.data, sigmoid);
-      }
-      return { images: toUint8(image.data), scores };
+      const image = (await this.g.run(feeds)).image; // (n, C, H, W) in [-1, 1]
+      return { tensor: image, label: feeds.label, images: toUint8(image.data), scores: null };
     }
 
-    async render() {
+    /** D's realness sigmoid(D(x[, y])) of G's (unrounded) output, as the pipeline computes it. */
+    async runD(out) {
+      const feeds = { image: out.tensor };
+      if (out.label) feeds.label = out.label;
+      return Array.from((await this.d.run(feeds)).logit.data, sigmoid);
+    }
+
+    /** The pictures of this mode for the current values: [{z, n, labels, ncol, options}]. */
+    plan() {
       const cfg = this.config, v = this.values, model = cfg.model, d = model.latent_dim;
-      const shape = model.image_shape, names = model.class_names;
-      const started = this.requested ?? performance.now();
-      this.requested = undefined;
-      const drawn = [];
+      const names = model.class_names;
       if (cfg.mode === "generate") {
         const n = v.grid * v.grid;
         const z = editLatents(this.base, d, n, v, this.directions);
         const labels = Array.from({ length: n }, (_, i) => (v.class >= 0 ? v.class : i % Math.max(1, names.length)));
-        const out = await this.run(z, n, labels);
-        drawn.push([out, v.grid, {}]);
-        const mean = out.scores ? out.scores.reduce((a, b) => a + b, 0) / n : null;
         this.caption.textContent = `${n} samples · seed ${cfg.seed} · ψ ${v.psi}` +
-          (mean !== null ? ` · mean D(G(z)) ${mean.toFixed(2)}` : "") +
           ` · ‖z₀‖ = ${norm(z.subarray(0, d)).toFixed(2)} (√${d} = ${Math.sqrt(d).toFixed(1)})`;
-      } else if (cfg.mode === "classes") {
-        const k = names.length, r = v.rows;
-        const every = new Float32Array(r * k * d);
-        const psiBase = editLatents(this.base, d, Math.max(r, v.side * v.side), { psi: v.psi }, null);
-        for (let i = 0; i < r; i++) for (let c = 0; c < k; c++) every.set(psiBase.subarray(i * d, (i + 1) * d), (i * k + c) * d);
-        const everyLabels = Array.from({ length: r * k }, (_, i) => i % k);
-        drawn.push([await this.run(every, r * k, everyLabels), k, {
-          columnTitles: names.map((s) => (s.length <= 11 ? s : s.slice(0, 10) + "…")),
-          rowTitles: Array.from({ length: r }, (_, i) => `z${i}`),
-        }]);
-        const m = v.side * v.side;
-        const one = psiBase.slice(0, m * d);
-        drawn.push([await this.run(one, m, new Array(m).fill(v.class)), v.side, {}]);
-        this.caption.textContent = `seed ${cfg.seed} · ψ ${v.psi} · grid: ${names[v.class]}`;
-      } else {
-        const a = this.base.subarray(0, d), b = this.base.subarray(d, 2 * d);
-        const label = model.conditional ? v.class : 0;
-        const paths = { lerp: lerp(a, b, v.t), slerp: slerp(a, b, v.t) };
-        for (const method of ["lerp", "slerp"]) {
-          drawn.push([await this.run(paths[method], 1, [label]), 1, {}]);
-        }
-        this.caption.textContent = `t = ${v.t} · ‖lerp‖ = ${norm(paths.lerp).toFixed(2)} · ‖slerp‖ = ${norm(paths.slerp).toFixed(2)} (√${d} = ${Math.sqrt(d).toFixed(1)})`;
+        return [{ z, n, labels, ncol: v.grid, options: {} }];
       }
-      this.layouts = drawn.map(([out, ncol, options], i) => drawGrid(this.canvases[i], out.images, shape, ncol, out.scores, options));
-      this.lastImages = drawn.map(([out]) => out.images);
-      this.lastScores = drawn.map(([out]) => out.scores);
+      if (cfg.mode === "classes") {
+        const k = names.length, r = v.rows, m = v.side * v.side;
+        const base = editLatents(this.base, d, Math.max(r, m), { psi: v.psi }, null);
+        const every = new Float32Array(r * k * d); // row i, column c: G(z_i, c)
+        for (let i = 0; i < r; i++) for (let c = 0; c < k; c++) every.set(base.subarray(i * d, (i + 1) * d), (i * k + c) * d);
+        this.caption.textContent = `seed ${cfg.seed} · ψ ${v.psi} · grid: ${names[v.class]}`;
+        return [
+          { z: every, n: r * k, labels: Array.from({ length: r * k }, (_, i) => i % k), ncol: k, options: {
+            columnTitles: names.map((s) => (s.length <= 11 ? s : s.slice(0, 10) + "…")),
+            rowTitles: Array.from({ length: r }, (_, i) => `z${i}`),
+          } },
+          { z: base.slice(0, m * d), n: m, labels: new Array(m).fill(v.class), ncol: v.side, options: {} },
+        ];
+      }
+      const a = this.base.subarray(0, d), b = this.base.subarray(d, 2 * d);
+      const label = model.conditional ? v.class : 0;
+      const paths = [lerp(a, b, v.t), slerp(a, b, v.t)];
+      this.caption.textContent = `t = ${v.t} · ‖lerp‖ = ${norm(paths[0]).toFixed(2)} · ‖slerp‖ = ${norm(paths[1]).toFixed(2)} (√${d} = ${Math.sqrt(d).toFixed(1)})`;
+      return paths.map((z) => ({ z, n: 1, labels: [label], ncol: 1, options: {} }));
+    }
+
+    draw(pictures, outs) {
+      const shape = this.config.model.image_shape, hasD = !!this.d;
+      this.layouts = pictures.map((p, i) => drawGrid(this.canvases[i], outs[i].images, shape, p.ncol, outs[i].scores, Object.assign({ reserveScores: hasD }, p.options)));
+      this.lastImages = outs.map((out) => out.images);
+      this.lastScores = outs.map((out) => out.scores);
+    }
+
+    // (1) G, drawn at once: the canvas changes; (2) D's scores under the samples, unless the
+    // visitor has already moved a slider again (then the next frame brings them).
+    async render() {
+      const started = this.requested ?? performance.now();
+      this.requested = undefined;
+      const pictures = this.plan();
+      const outs = [];
+      for (const p of pictures) outs.push(await this.runG(p.z, p.n, p.labels));
+      this.draw(pictures, outs);
       this.frames += 1;
       this.lastMs = performance.now() - started;
       this.root.dataset.frames = String(this.frames);
       this.root.dataset.lastMs = this.lastMs.toFixed(1);
+      if (this.d && !this.pending) {
+        for (const out of outs) out.scores = await this.runD(out);
+        if (!this.pending) {
+          this.draw(pictures, outs);
+          const all = outs.flatMap((out) => out.scores);
+          const mean = all.reduce((x, y) => x + y, 0) / all.length;
+          this.caption.textContent += ` · mean D(G(z)) ${mean.toFixed(2)}`;
+          this.scored = this.frames;
+          this.root.dataset.scored = String(this.frames);
+        }
+      }
       if (this.host.onFrame) this.host.onFrame(this);
     }
 
@@ -485,6 +558,8 @@
     }
   }
   setInterval(claimId, 250);
+  if (document.body) watchPresenter();
+  else document.addEventListener("DOMContentLoaded", watchPresenter);
 
   // --- hosts -----------------------------------------------------------------------------------
 
@@ -534,7 +609,6 @@
       const data = event.data || {};
       if (data.type !== "streamlit:render") return;
       const config = data.args && data.args.config;
-      if (config && config.presenter !== undefined) document.body.classList.toggle("presenter", !!config.presenter);
       widget.update(config).then(resize, resize);
     });
     send("streamlit:componentReady", { apiVersion: 1 });
