@@ -6,7 +6,9 @@ Everything here is sized so the whole suite runs in well under a minute on a bus
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -65,6 +67,20 @@ def train_run(out_dir: Path, model: str = "mlp-gan", **train: Any) -> GANTrainer
     trainer = build_trainer(model, out_dir=out_dir, **train)
     trainer.run(JsonlLogger(out_dir / "log.jsonl", trainer.config.log_every))
     return trainer
+
+
+@pytest.fixture(autouse=True)
+def process_temp_folders_restored():
+    """A Streamlit app run in-process (AppTest) points Python's and Gradio's temporary folders
+    at its own server folder (explorer.tempfiles.install): put them back after each test, so
+    no test sees another's."""
+    before = tempfile.tempdir, os.environ.get("GRADIO_TEMP_DIR")
+    yield
+    tempfile.tempdir = before[0]
+    if before[1] is None:
+        os.environ.pop("GRADIO_TEMP_DIR", None)
+    else:
+        os.environ["GRADIO_TEMP_DIR"] = before[1]
 
 
 @pytest.fixture(scope="module")

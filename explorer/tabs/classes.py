@@ -171,6 +171,7 @@ def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> tuple[gr.Dropd
         api_name="classes_widget",
         trigger_mode="always_last",
         show_progress="hidden",
+        queue=False,  # a few ms each: no queue, never behind a long job
     )
     checkpoint.change(
         lambda key: on_class_checkpoint(key, catalog=catalog),

@@ -434,6 +434,7 @@ def build_tab(ctx: ExplorerContext) -> GenerateControls:
         api_name="generate_widget",
         trigger_mode="always_last",
         show_progress="hidden",
+        queue=False,  # a few ms each: no queue, never behind a long job
     )
     randomise.click(None, None, seed, js=NEW_SEED_JS, api_name="new_seed", show_progress="hidden")
     reset.click(

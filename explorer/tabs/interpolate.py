@@ -212,6 +212,7 @@ def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> gr.Number:
         api_name="interpolate_widget",
         trigger_mode="always_last",
         show_progress="hidden",
+        queue=False,  # a few ms each: no queue, never behind a long job
     )
     fill_on_first_open(
         tab,
