@@ -101,7 +101,10 @@ body.presenter .gx-summary { font-size: 1.3rem !important; }
 #: own address (on a Space: its hf.space address), to the clipboard and into the box.
 COPY_LINK_JS = """
 (query) => {
-  const url = window.location.origin + window.location.pathname + (query || "");
+  // the browser widget's slider positions too (explorer/web/latent-widget.js)
+  const extra = window.LatentWidget ? window.LatentWidget.linkQuery() : "";
+  const joined = (query || "") + (extra ? ((query || "").includes("?") ? "&" : "?") + extra : "");
+  const url = window.location.origin + window.location.pathname + joined;
   try { navigator.clipboard.writeText(url); } catch (error) { /* the box still shows it */ }
   return url;
 }

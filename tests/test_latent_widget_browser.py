@@ -281,6 +281,8 @@ def test_a_links_slider_values_and_the_presenter_view(
     z = latent_space.build_latents(pipe, 0, 4, 0.5, [], [4.0, 0, 0, 0, 0])
     expected = pipe(latents=z).images
     assert_close(tiles(frame, 0, (8, 8, 1)), expected)
+    query = frame.evaluate("() => LatentWidget.linkQuery()")  # what "Copy link" adds
+    assert {"psi=0.5", "grid=2", "pc1=4"} <= set(query.split("&"))
     scale = "() => document.querySelector('#latent-widget').latentWidget.layouts[0].scale"
     before = frame.evaluate(scale)
     page.evaluate("() => document.body.classList.add('presenter')")

@@ -334,7 +334,10 @@
       // a new seed for the same model keeps the visitor's slider positions.
       if (!sameModel) this.values = JSON.parse(JSON.stringify(config.values || {}));
       if (!this.linkRead) { this.linkRead = true; applyLink(this.values, config); }
-      if (!sameModel || !this.controls || this.root.dataset.fallback) this.build();
+      if (!sameModel || !this.controls || this.root.dataset.fallback) {
+        this.build();
+        this.caption.textContent = `Loading ${config.model.name} into your browser…`;
+      }
       try {
         const base = new URL(config.model_base, ROOT_URL).href;
         this.g = await session(base + "G.onnx");
@@ -491,7 +494,7 @@
       const label = model.conditional ? v.class : 0;
       const paths = [lerp(a, b, v.t), slerp(a, b, v.t)];
       this.caption.textContent = `t = ${v.t} · ‖lerp‖ = ${norm(paths[0]).toFixed(2)} · ‖slerp‖ = ${norm(paths[1]).toFixed(2)} (√${d} = ${Math.sqrt(d).toFixed(1)})`;
-      return paths.map((z) => ({ z, n: 1, labels: [label], ncol: 1, options: {} }));
+      return paths.map((z, i) => ({ z, n: 1, labels: [label], ncol: 1, options: { columnTitles: [["lerp", "slerp"][i]] } }));
     }
 
     draw(pictures, outs) {
@@ -616,5 +619,17 @@
     return widget;
   }
 
-  window.LatentWidget = { Widget, mountGradio, mountStreamlit, widgets, editLatents, lerp, slerp, toUint8 };
+  /** The visible widget's slider positions as a query ("psi=0.7&grid=3"), for "Copy link". */
+  function linkQuery() {
+    const widget = [...widgets].find((w) => w.root.id === "latent-widget" && w.config && w.values);
+    if (!widget) return "";
+    const v = widget.values, query = new URLSearchParams();
+    for (const name of ["grid", "psi", "class", "rows", "side", "t"]) {
+      if (name in v && v[name] !== (widget.config.values || {})[name]) query.set(name, String(v[name]));
+    }
+    (v.pcs || []).forEach((amount, j) => { if (amount) query.set(`pc${j + 1}`, String(amount)); });
+    return query.toString();
+  }
+
+  window.LatentWidget = { Widget, mountGradio, mountStreamlit, widgets, editLatents, lerp, slerp, toUint8, linkQuery };
 })();
