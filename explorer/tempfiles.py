@@ -45,7 +45,6 @@ from pathlib import Path
 _DEMOS: weakref.WeakSet = weakref.WeakSet()
 _LOCK = threading.Lock()
 _THREAD: list[threading.Thread] = []
-STATIC_FOLDER = "gan-explorer-static"  # explorer/tabs/live_plot.py's plotly.js copy
 
 
 def kept_files(demos) -> set[str]:
@@ -58,16 +57,14 @@ def kept_files(demos) -> set[str]:
 
 
 def sweep(folder: str | Path, age_s: float, keep: set[str] = frozenset()) -> int:
-    """Delete files under ``folder`` last changed more than ``age_s`` ago (not in ``keep``,
-    not in the static folder) and the folders left empty. Returns how many files went."""
+    """Delete files under ``folder`` last changed more than ``age_s`` ago (not in ``keep``)
+    and the folders left empty. Returns how many files went."""
     folder = Path(folder)
     if not folder.is_dir():
         return 0
     cutoff = time.time() - age_s
     removed = 0
     for root, _dirs, files in os.walk(folder, topdown=False):
-        if Path(root).name == STATIC_FOLDER:
-            continue
         for name in files:
             path = os.path.join(root, name)
             try:

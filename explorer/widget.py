@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import plotly
 
 from explorer import inputs
 from trainers import latent_space
@@ -53,6 +54,8 @@ STATIC_FILES: dict[str, Path] = {
     "ort-wasm-simd-threaded.mjs": _VENDOR / "ort-wasm-simd-threaded.mjs",
     "ort-wasm-simd-threaded.wasm": _VENDOR / "ort-wasm-simd-threaded.wasm",
     "LICENSE-onnxruntime-web": _VENDOR / "LICENSE",
+    # the installed plotly package's own plotly.js, for the live charts (explorer/tabs/live_plot.py)
+    "plotly.min.js": Path(plotly.__file__).parent / "package_data" / "plotly.min.js",
 }
 MEDIA_TYPES = {
     ".js": "text/javascript",

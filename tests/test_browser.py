@@ -62,7 +62,7 @@ def test_live_training_chart_updates_in_place_and_keeps_the_zoom(
     import numpy as np
     from PIL import Image
 
-    from explorer.tabs import train
+    from explorer.tabs import latent_widget, train
 
     monkeypatch.setenv("GAN_EXPLORER_LIVE_RUNS", str(tmp_path / "runs"))
     monkeypatch.delenv("SPACE_ID", raising=False)
@@ -76,6 +76,7 @@ def test_live_training_chart_updates_in_place_and_keeps_the_zoom(
     with gr.Blocks() as demo:
         train.build_tab()
     demo.queue()
+    latent_widget.install_routes(demo)  # serves plotly.js (explorer/tabs/live_plot.py)
     port = free_port()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
     plot = "document.querySelector('#train-curves .js-plotly-plot')"

@@ -338,18 +338,17 @@ def test_sweeper_deletes_old_temp_files_but_keeps_start_values(tmp_path: Path) -
         tmp_path / "b" / "new.png",
         tmp_path / "c" / "v.png",
     )
-    static = tmp_path / tempfiles.STATIC_FOLDER / "plotly.min.js"
-    for path in (old, new, kept, static):
+    for path in (old, new, kept):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"x")
     hour_ago = time.time() - 3600
-    for path in (old, kept, static):
+    for path in (old, kept):
         os.utime(path, (hour_ago, hour_ago))
     # a file counts as new while its mtime or ctime is (ctime is "now" here: just written)
     assert tempfiles.sweep(tmp_path, 600, keep={str(kept)}) == 0
     time.sleep(0.05)
     assert tempfiles.sweep(tmp_path, 0.01, keep={str(kept)}) == 2
-    assert kept.exists() and static.exists() and not old.exists() and not new.exists()
+    assert kept.exists() and not old.exists() and not new.exists()
     assert not (tmp_path / "a").exists()  # empty folders go too
 
 

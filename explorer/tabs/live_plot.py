@@ -4,8 +4,10 @@
 a second would lose the user's zoom, hover and hidden lines at every tick. :func:`live_plot` is
 a ``gr.HTML`` whose value is the figure's JSON; its script calls ``Plotly.react`` on the same
 element, and the figures' ``uirevision`` (see :mod:`explorer.charts`) keeps what the user did.
-plotly.js comes from the installed plotly package (no internet needed), served from a copy in
-Gradio's own temporary folder: the page never names where Python's packages live.
+plotly.js comes from the installed plotly package (no internet needed), served by name with the
+browser widget's files (``/latent-widget/static/plotly.min.js``, gzipped; see
+:mod:`explorer.widget`): the page never names where Python's packages live, and no copy is left
+in a temporary folder.
 
     plot = live_plot(charts.training_curves(None), elem_id="train-curves")
     timer.tick(lambda: plot_value(new_figure()), None, plot)
@@ -13,37 +15,13 @@ Gradio's own temporary folder: the page never names where Python's packages live
 
 from __future__ import annotations
 
-import os
-import shutil
-import uuid
-from pathlib import Path
-
 import gradio as gr
-import plotly
 import plotly.graph_objects as go
-from gradio.utils import get_upload_folder
 
-PACKAGED_PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+from explorer import widget
 
-
-def _served_copy(source: Path) -> Path:
-    """A copy of ``source`` in Gradio's temporary folder (made once per plotly version)."""
-    target = (
-        Path(get_upload_folder()) / "gan-explorer-static" / f"plotly-{plotly.__version__}.min.js"
-    )
-    try:
-        if not target.is_file() or target.stat().st_size != source.stat().st_size:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".{target.name}.{uuid.uuid4().hex[:6]}")
-            shutil.copyfile(source, partial)
-            os.replace(partial, target)  # atomic: a page never loads half a file
-    except OSError:
-        return source  # a read-only temp folder: serve the package's own file
-    return target
-
-
-PLOTLY_JS = _served_copy(PACKAGED_PLOTLY_JS)
-gr.set_static_paths([PLOTLY_JS])
+#: Where the page loads plotly.js from (relative to the page; explorer/tabs/latent_widget.py).
+PLOTLY_SRC = f"{widget.GRADIO_PREFIX}/static/plotly.min.js"
 
 _DRAW = """
 const config = {responsive: true, displaylogo: false};
@@ -70,7 +48,7 @@ def live_plot(figure: go.Figure | None = None, *, height: int = 330, **kwargs) -
         plot_value(figure),
         html_template=f'<div class="live-plot" style="width:100%;height:{height}px"></div>',
         js_on_load=_DRAW,
-        head=f'<script src="/gradio_api/file={PLOTLY_JS}"></script>',
+        head=f'<script src="{PLOTLY_SRC}"></script>',
         min_height=height,
         **kwargs,
     )
