@@ -117,7 +117,7 @@ def start_gradio(model: str | None = None, threads: int = 1) -> tuple[Any, str]:
     as ``gan-explorer`` finds them, training off). Returns (demo, url); ``demo.close()`` stops it."""
     import torch
 
-    from explorer.app import build_app
+    from explorer.gradio_ui.app import build_app
 
     torch.set_num_threads(threads)  # as gan-explorer does (--threads, default 1)
     dirs = [REPO / "runs"] if (REPO / "runs").is_dir() else []

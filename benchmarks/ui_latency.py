@@ -84,7 +84,7 @@ def in_process_model_work(
     import torch
 
     from explorer import checkpoints, latents
-    from explorer.tabs import generate
+    from explorer.gradio_ui.tabs import generate
 
     torch.set_num_threads(1)  # as the app runs it
     catalog = checkpoints.discover(dirs)

@@ -1,6 +1,6 @@
 """``python -m explorer``: the same as the ``gan-explorer`` command."""
 
-from explorer.app import main
+from explorer.launcher import main
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -1,6 +1,6 @@
 """What every tab of the explorer shares, and whether training is allowed here.
 
-The tabs import this module, never :mod:`explorer.app`, so the app can import the tabs without
+The tabs import this module, never :mod:`explorer.gradio_ui.app`, so the app can import the tabs without
 a cycle. Nothing here imports a front end: a Streamlit page uses the same context.
 
 **Hosted mode** (:func:`hosted_mode`: on a Hugging Face Space, on a non-loopback ``--host``, or

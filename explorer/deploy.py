@@ -118,7 +118,7 @@ os.environ.setdefault("{env}", ",".join(HUB_CHECKPOINTS))
 
 import torch  # noqa: E402
 
-from explorer.app import build_app  # noqa: E402
+from explorer.gradio_ui.app import build_app  # noqa: E402
 
 torch.set_num_threads(max(1, int(os.environ.get("GAN_EXPLORER_THREADS", "1"))))
 demo = build_app(

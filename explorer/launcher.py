@@ -1,9 +1,12 @@
-"""``gan-explorer --ui gradio|streamlit``: one command for both front ends.
+"""``gan-explorer``, the console script: one command for both front ends.
 
-    gan-explorer                                    # the Gradio app (explorer.app), as always
+    gan-explorer [--host 127.0.0.1] [--port 7860] [--checkpoint-dir runs/] [--public]
     gan-explorer --ui streamlit [--host 127.0.0.1] [--port 8501] [--checkpoint-dir runs/]
+    gan-explorer deploy-space OWNER/NAME ...        # explorer/deploy.py
+    python -m explorer ...                          # the same
 
-``--ui gradio`` (the default) hands every other argument to :func:`explorer.app.main`.
+``--ui gradio`` (the default) parses the options here and hands them to
+:func:`explorer.gradio_ui.app.serve`.
 ``--ui streamlit`` runs, in this process, what this command line would run::
 
     streamlit run explorer/streamlit_ui/app.py --server.port 8501 --server.address 127.0.0.1 \\
@@ -33,9 +36,31 @@ UIS = ("gradio", "streamlit")
 MAX_UPLOAD_MB = 16
 
 
-def has_ui_flag(argv: Sequence[str]) -> bool:
-    """Whether the command line chooses a front end (``--ui X`` or ``--ui=X``)."""
-    return any(a == "--ui" or a.startswith("--ui=") for a in argv)
+#: glibc malloc arenas for the server's threads (``GAN_EXPLORER_MALLOC_ARENAS``; 0 = glibc's
+#: default of 8 per core). With the default, benchmarks/soak.py saw the RSS of 10 users creep
+#: up and down by ~10 % (1.55 -> 1.80 -> 1.72 GB: memory freed in one thread's arena is not
+#: reused by another); with 2 it stayed flat (1.56 -> 1.50 GB).
+MALLOC_ARENAS = 2
+
+
+def limit_malloc_arenas(environ=os.environ) -> bool:
+    """``mallopt(M_ARENA_MAX, MALLOC_ARENAS)`` on Linux/glibc, before the server's threads
+    start (``MALLOC_ARENA_MAX`` in the environment wins). True when it was applied."""
+    if "MALLOC_ARENA_MAX" in environ or not sys.platform.startswith("linux"):
+        return False
+    try:
+        arenas = int(environ.get("GAN_EXPLORER_MALLOC_ARENAS", MALLOC_ARENAS))
+    except ValueError:
+        arenas = MALLOC_ARENAS
+    if arenas <= 0:
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6")
+        return bool(libc.mallopt(-8, arenas))  # M_ARENA_MAX is -8 in glibc's malloc.h
+    except (OSError, AttributeError):
+        return False  # not glibc (musl, ...): nothing to tune
 
 
 def add_server_arguments(
@@ -93,6 +118,22 @@ def add_server_arguments(
         help=f"the tab a visit starts on: {', '.join(links.TABS)} (default {links.DEFAULT_TAB}); "
         "a link's ?tab= still wins",
     )
+
+
+def gradio_parser() -> argparse.ArgumentParser:
+    """The arguments of ``gan-explorer`` (``--ui gradio``, the default)."""
+    parser = argparse.ArgumentParser(
+        prog="gan-explorer",
+        description="Serve the GAN Explorer (a Gradio app) on this machine, offline.",
+    )
+    add_server_arguments(parser, env_prefix="GRADIO_SERVER", host_env="NAME", port=7860)
+    parser.add_argument(
+        "--ui",
+        choices=UIS,
+        default="gradio",
+        help="front end: gradio (default) or streamlit (see gan-explorer --ui streamlit --help)",
+    )
+    return parser
 
 
 def streamlit_parser() -> argparse.ArgumentParser:
@@ -175,16 +216,23 @@ def run_streamlit(argv: Sequence[str]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Dispatch on ``--ui``; returns the exit status."""
+    """The ``gan-explorer`` console script: dispatch on ``deploy-space`` and ``--ui``; returns
+    the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["deploy-space"]:
+        from explorer import deploy
+
+        return deploy.main(argv[1:])
+    limit_malloc_arenas()  # before the server's worker threads exist
     chooser = argparse.ArgumentParser(add_help=False)
     chooser.add_argument("--ui", choices=UIS, default="gradio")
-    known, rest = chooser.parse_known_args(argv)
+    known, _ = chooser.parse_known_args(argv)
     if known.ui == "streamlit":
         return run_streamlit(argv)
-    from explorer import app
+    args = gradio_parser().parse_args(argv)
+    from explorer.gradio_ui import app
 
-    app.main(rest)
+    app.serve(args)
     return 0
 
 

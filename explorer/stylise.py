@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from explorer import tempfiles
+from explorer import scratch
 from explorer.jobs import BackgroundJob
 from trainers.events import Event, Step
 from trainers.images import ImageSource, load_image
@@ -64,9 +64,9 @@ def example_files(folder: str | Path | None = None) -> dict[str, list[str]]:
     """Write the examples as PNG files (once) and return ``{"content": [...], "style": [...]}``.
 
     Gradio's ``gr.Examples`` wants file paths; they go to the process's temporary folder by
-    default (:func:`explorer.tempfiles.folder`, removed when the server stops).
+    default (:func:`explorer.scratch.folder`, removed when the server stops).
     """
-    folder = Path(folder or tempfiles.folder("style-examples"))
+    folder = Path(folder or scratch.folder("style-examples"))
     folder.mkdir(parents=True, exist_ok=True)
     paths: dict[str, list[str]] = {"content": [], "style": []}
     for kind, names in (("content", CONTENT_EXAMPLES), ("style", STYLE_EXAMPLES)):
@@ -232,7 +232,7 @@ def start_stylise(
 
 
 #: Where results go by default (``results_dir()``); files older than RESULT_MAX_AGE_S there are
-#: deleted, and the whole folder when the server stops (:mod:`explorer.tempfiles`).
+#: deleted, and the whole folder when the server stops (:mod:`explorer.gradio_ui.tempfiles`).
 RESULTS_FOLDER = "stylise"
 RESULT_MAX_AGE_S = 600.0  # Gradio has copied a result into its own cache long before
 
@@ -251,7 +251,7 @@ def _sweep(folder: Path, max_age_s: float) -> None:
 def save_result(image: np.ndarray, out_dir: str | Path | None = None) -> Path:
     """Write the result as a PNG in ``out_dir`` (default the process's ``stylise`` temporary
     folder, where results older than ten minutes are deleted: Gradio serves its own copy)."""
-    folder = Path(out_dir) if out_dir is not None else tempfiles.folder(RESULTS_FOLDER)
+    folder = Path(out_dir) if out_dir is not None else scratch.folder(RESULTS_FOLDER)
     folder.mkdir(parents=True, exist_ok=True)
     if out_dir is None:
         _sweep(folder, RESULT_MAX_AGE_S)

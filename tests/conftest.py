@@ -72,7 +72,7 @@ def train_run(out_dir: Path, model: str = "mlp-gan", **train: Any) -> GANTrainer
 @pytest.fixture(autouse=True)
 def process_temp_folders_restored():
     """A Streamlit app run in-process (AppTest) points Python's and Gradio's temporary folders
-    at its own server folder (explorer.tempfiles.install): put them back after each test, so
+    at its own server folder (explorer.scratch.install): put them back after each test, so
     no test sees another's."""
     before = tempfile.tempdir, os.environ.get("GRADIO_TEMP_DIR")
     yield

@@ -12,8 +12,9 @@ import torch
 from conftest import train_run
 from PIL import Image
 
-from explorer import app as explorer_app
 from explorer.context import training_enabled
+from explorer.gradio_ui import app as explorer_app
+from explorer.gradio_ui import benchmark_endpoints
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -52,7 +53,7 @@ def test_tabs_never_import_the_app_and_a_broken_tab_fails_the_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for path in (Path(explorer_app.__file__).parent / "tabs").glob("*.py"):
-        assert "explorer.app" not in path.read_text(), path.name
+        assert "explorer.gradio_ui.app" not in path.read_text(), path.name
 
     def broken(*_args, **_kwargs) -> None:  # HARDEN: build_tab now takes limits, hosted
         raise RuntimeError("a broken tab")
@@ -76,9 +77,8 @@ def test_app_builds_without_any_checkpoint(tmp_path: Path, monkeypatch: pytest.M
 def test_every_event_has_an_api_name_and_the_app_serves_generate(runs: Path) -> None:
     from gradio_client import Client
 
-    demo = explorer_app.build_app(
-        [runs], include_default=False, enable_training=True, benchmark_endpoint=True
-    )
+    demo = explorer_app.build_app([runs], include_default=False, enable_training=True)
+    benchmark_endpoints.add(demo)
     names = api_names(demo)
     assert None not in names and "" not in names
     assert {"generate", "classes", "interpolate", "inside", "trivial_image"} <= names

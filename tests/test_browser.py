@@ -19,7 +19,7 @@ def test_new_seed_changes_the_widgets_picture(tmp_path: Path) -> None:
     if not CHROMIUM.exists():
         pytest.skip("needs Debian's chromium at /usr/bin/chromium (apt-get install -y chromium)")
     sync_api = pytest.importorskip("playwright.sync_api")
-    from explorer.app import build_app
+    from explorer.gradio_ui.app import build_app
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -62,7 +62,7 @@ def test_live_training_chart_updates_in_place_and_keeps_the_zoom(
     import numpy as np
     from PIL import Image
 
-    from explorer.tabs import latent_widget, train
+    from explorer.gradio_ui.tabs import latent_widget, train
 
     monkeypatch.setenv("GAN_EXPLORER_LIVE_RUNS", str(tmp_path / "runs"))
     monkeypatch.delenv("SPACE_ID", raising=False)

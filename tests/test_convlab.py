@@ -330,7 +330,7 @@ def test_untrained_convtranspose_generator_shows_more_periodic_energy() -> None:
 
 def test_tab_builds_and_every_event_has_a_convlab_api_name() -> None:
     gr = pytest.importorskip("gradio")
-    from explorer.tabs import convlab as tab
+    from explorer.gradio_ui.tabs import convlab as tab
 
     with gr.Blocks() as demo:
         with gr.Tab("Transposed convolution"):

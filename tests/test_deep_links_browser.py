@@ -42,7 +42,7 @@ def selected_tab(page) -> str:
 
 
 def test_gradio_links_open_tab_model_seed_and_presenter(checkpoints: Path, browser) -> None:
-    from explorer.app import build_app
+    from explorer.gradio_ui.app import build_app
 
     demo = build_app([checkpoints], include_default=False, enable_training=False)
     assert demo.explorer_context.default_key == "dcgan-tiny"  # no showcase here: the first

@@ -32,10 +32,10 @@ from explorer import checkpoints
 from explorer import live_training as lt
 from explorer import stylise as stylise_core
 from explorer.ask_d import on_ask
-from explorer.tabs import classes, convlab, generate, inside, interpolate, train
-from explorer.tabs import playground as pg_tab
-from explorer.tabs import translate as translate_tab
-from explorer.tabs.uploads import CheckedImage
+from explorer.gradio_ui.tabs import classes, convlab, generate, inside, interpolate, train
+from explorer.gradio_ui.tabs import playground as pg_tab
+from explorer.gradio_ui.tabs import translate as translate_tab
+from explorer.gradio_ui.tabs.uploads import CheckedImage
 from tests.conftest import train_run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

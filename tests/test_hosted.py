@@ -21,7 +21,6 @@ from gradio.data_classes import FileData
 from gradio.utils import get_upload_folder
 from PIL import Image
 
-from explorer import app as explorer_app
 from explorer import live_training as lt
 from explorer.context import (
     HOSTED_LIMITS,
@@ -30,10 +29,11 @@ from explorer.context import (
     is_loopback,
     public_text,
 )
+from explorer.gradio_ui import app as explorer_app
+from explorer.gradio_ui.tabs import train
+from explorer.gradio_ui.tabs import translate as translate_tab
+from explorer.gradio_ui.tabs.uploads import CheckedImage
 from explorer.live_training import form
-from explorer.tabs import train
-from explorer.tabs import translate as translate_tab
-from explorer.tabs.uploads import CheckedImage
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -331,7 +331,7 @@ def test_launch_defaults_of_a_hosted_app() -> None:
 def test_sweeper_deletes_old_temp_files_but_keeps_start_values(tmp_path: Path) -> None:
     import os
 
-    from explorer import tempfiles
+    from explorer.gradio_ui import tempfiles
 
     old, new, kept = (
         tmp_path / "a" / "old.png",
@@ -357,7 +357,7 @@ def test_gradio_cache_writes_are_atomic_and_reused(tmp_path: Path, hosted_demo) 
 
     from gradio import processing_utils
 
-    from explorer import tempfiles
+    from explorer.gradio_ui import tempfiles
 
     assert processing_utils.save_pil_to_cache is tempfiles._save_pil_to_cache  # build_app did it
     picture = np.full((8, 8, 3), 7, dtype=np.uint8)

@@ -574,7 +574,7 @@ def test_deploy_space_uploads_a_space(tiny_cgan, monkeypatch):
 
 
 def test_gan_explorer_has_the_deploy_space_command(tmp_path, capsys):
-    from explorer.app import main
+    from explorer.gradio_ui.app import main
 
     with pytest.raises(SystemExit) as exit_info:
         main(

@@ -80,7 +80,7 @@ def browser(runs: Path):
 
 @pytest.fixture(scope="module")
 def gradio_url(runs: Path) -> Iterator[str]:
-    from explorer.app import build_app
+    from explorer.gradio_ui.app import build_app
 
     mp = pytest.MonkeyPatch()
     mp.setenv("GAN_EXPLORER_CACHE", str(runs / "cache"))

@@ -15,7 +15,7 @@ from conftest import train_run
 from PIL import Image
 
 from explorer import checkpoints, latents
-from explorer.tabs import classes, generate, inside, interpolate
+from explorer.gradio_ui.tabs import classes, generate, inside, interpolate
 from trainers import activations, latent_space
 from trainers.checkpoint import CheckpointError
 from trainers.losses import g_loss_report

@@ -79,14 +79,14 @@ def test_the_start_model_is_the_showcase_and_model_overrides_it() -> None:
 
 
 def test_launcher_takes_model_and_tab_for_both_editions(monkeypatch: pytest.MonkeyPatch) -> None:
-    from explorer import app, launcher, tempfiles
+    from explorer import launcher, scratch
 
-    monkeypatch.setattr(tempfiles, "install", lambda *a, **k: None)  # not in the test process
+    monkeypatch.setattr(scratch, "install", lambda *a, **k: None)  # not in the test process
 
-    args = app._parse_args(["--model", "cgan-mnist", "--tab", "Classes"])
+    args = launcher.gradio_parser().parse_args(["--model", "cgan-mnist", "--tab", "Classes"])
     assert (args.model, args.tab) == ("cgan-mnist", "classes")
     with pytest.raises(SystemExit):
-        app._parse_args(["--tab", "nowhere"])
+        launcher.gradio_parser().parse_args(["--tab", "nowhere"])
     args = launcher.streamlit_parser().parse_args(["--model", "cgan-mnist", "--tab", "ask_d"])
     command = launcher.streamlit_command(args)
     assert command[command.index("--") + 1 :] == [
@@ -97,4 +97,4 @@ def test_launcher_takes_model_and_tab_for_both_editions(monkeypatch: pytest.Monk
     settings = parse_settings(command[command.index("--") + 1 :])
     assert (settings.model, settings.tab) == ("cgan-mnist", "ask-d")
     with pytest.raises(SystemExit, match="no checkpoint named 'nope'"):
-        app.main(["--model", "nope", "--port", "1"])
+        launcher.main(["--model", "nope", "--port", "1"])

@@ -281,8 +281,8 @@ def test_job_options_come_from_the_declared_options() -> None:
 
 def test_pages_start_at_the_classroom_preset_and_the_users_values_win() -> None:
     from explorer.context import HOSTED_LIMITS
+    from explorer.gradio_ui.tabs import train
     from explorer.live_training import form
-    from explorer.tabs import train
 
     assert (form.default_family(), form.default_preset("dcgan")) == ("dcgan", "classroom")
     start = form.preset_values("dcgan", "classroom")
@@ -319,7 +319,7 @@ def test_pages_start_at_the_classroom_preset_and_the_users_values_win() -> None:
 
 
 def _run_tab_until_done(state, timeout: float = 60.0):
-    from explorer.tabs import train
+    from explorer.gradio_ui.tabs import train
 
     deadline = time.monotonic() + timeout
     while True:
@@ -330,7 +330,7 @@ def _run_tab_until_done(state, timeout: float = 60.0):
 
 
 def test_train_tab_handlers_without_a_browser(tmp_path) -> None:
-    from explorer.tabs import train
+    from explorer.gradio_ui.tabs import train
 
     assert "2-D playground" in train.on_start({}, _form(data="toy2d"))[1]
     assert "image folder" in train.on_start({}, _form(data="folder"))[1]
@@ -346,7 +346,7 @@ def test_train_tab_handlers_without_a_browser(tmp_path) -> None:
 def test_train_tab_trains_a_folder_run(tmp_path) -> None:
     from PIL import Image
 
-    from explorer.tabs import train
+    from explorer.gradio_ui.tabs import train
 
     folder = tmp_path / "images" / "blobs"
     folder.mkdir(parents=True)
@@ -371,7 +371,7 @@ def test_train_tab_trains_a_folder_run(tmp_path) -> None:
 def test_train_tab_builds_with_named_endpoints(monkeypatch) -> None:
     import gradio as gr
 
-    from explorer.tabs import train
+    from explorer.gradio_ui.tabs import train
 
     with gr.Blocks() as demo:
         train.build_tab()

@@ -33,9 +33,10 @@ from gradio.blocks import BlockFunction
 from gradio.state_holder import SessionState
 from PIL import Image
 
-from explorer import app as explorer_app
 from explorer import live_training as lt
 from explorer import translate as tr
+from explorer.gradio_ui import app as explorer_app
+from explorer.gradio_ui import benchmark_endpoints
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -256,9 +257,8 @@ class Caller:
 
 @pytest.fixture(scope="module")
 def demo(setup: Setup) -> Iterator[gr.Blocks]:
-    app = explorer_app.build_app(
-        [setup.checkpoints], include_default=False, enable_training=False, benchmark_endpoint=True
-    )
+    app = explorer_app.build_app([setup.checkpoints], include_default=False, enable_training=False)
+    benchmark_endpoints.add(app)
     yield app
     job = lt.current_job()
     if job is not None:

@@ -15,7 +15,7 @@ import pytest
 import torch
 
 from explorer import checkpoints, latents
-from explorer.tabs import generate
+from explorer.gradio_ui.tabs import generate
 from trainers import paths
 from trainers.checkpoint import CheckpointError
 from trainers.cli import main

@@ -115,7 +115,7 @@ def test_one_run_or_an_unknown_key_is_a_note(roots: dict[str, Path]) -> None:
 
 
 def test_gradio_handlers(roots: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
-    from explorer.tabs import runs as tab
+    from explorer.gradio_ui.tabs import runs as tab
 
     monkeypatch.setenv("GAN_EXPLORER_LIVE_RUNS", str(roots["live"]))
     picker, empty = tab.on_refresh([roots["ckpt"]])
@@ -147,7 +147,7 @@ def test_gradio_handlers(roots: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 def test_the_app_has_a_runs_tab(roots: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     import gradio as gr
 
-    from explorer.app import build_app
+    from explorer.gradio_ui.app import build_app
 
     monkeypatch.setenv("GAN_EXPLORER_LIVE_RUNS", str(roots["live"]))
     monkeypatch.delenv("SPACE_ID", raising=False)

@@ -394,9 +394,9 @@ def test_gan_explorer_ui_streamlit_runs_streamlit_on_the_app_file() -> None:
     )
     out = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
-    from explorer import app
+    from explorer import launcher
 
     for argv in (["--ui", "streamlit", "--help"], ["--ui=gradio", "--help"]):
         with pytest.raises(SystemExit) as exit_info:  # gan-explorer --ui ...: the launcher
-            app.main(argv)
+            launcher.main(argv)
         assert exit_info.value.code == 0

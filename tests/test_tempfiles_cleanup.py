@@ -1,4 +1,4 @@
-"""Temporary files the explorer made are gone when it stops (explorer/tempfiles.py)."""
+"""Temporary files the explorer made are gone when it stops (explorer/scratch.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer import tempfiles
+from explorer import scratch
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and flock")
 
@@ -21,8 +21,8 @@ SERVER = textwrap.dedent(
     """
     import sys, tempfile, time
     import numpy as np
-    from explorer import latents, stylise, tempfiles
-    root = tempfiles.install()
+    from explorer import latents, scratch, stylise
+    root = scratch.install()
     import gradio as gr
     from gradio.utils import get_upload_folder
     latents.save_png(np.zeros((8, 8, 3), np.uint8))           # a Generate picture
@@ -94,15 +94,15 @@ def test_a_killed_server_s_folder_goes_at_the_next_start(tmp_path: Path) -> None
     other = tmp_path / "gan-explorer-unrelated"  # not ours: no lock file, new
     other.mkdir()
     try:
-        assert not tempfiles.is_stale(root)  # its process holds the lock
+        assert not scratch.is_stale(root)  # its process holds the lock
         process.kill()  # SIGKILL: no clean-up possible
         process.wait(30)
-        assert root.exists() and tempfiles.is_stale(root)
+        assert root.exists() and scratch.is_stale(root)
         # a restart (here: the next server) removes it, and keeps folders of live ones
         process2, root2, _ = start(tmp_path, "serve", str(free_port()))
         try:
             assert not root.exists() and root2.exists() and other.exists()
-            assert tempfiles.remove_stale(tmp_path) == 0  # root2 is alive
+            assert scratch.remove_stale(tmp_path) == 0  # root2 is alive
         finally:
             process2.send_signal(signal.SIGTERM)
             process2.wait(60)

@@ -250,7 +250,7 @@ def test_render_draws_the_state() -> None:
 
 
 def _values(dataset: str = "ring", **overrides) -> tuple:
-    from explorer.tabs import playground as tab
+    from explorer.gradio_ui.tabs import playground as tab
 
     settings = {
         "dataset": dataset,
@@ -272,7 +272,7 @@ def _values(dataset: str = "ring", **overrides) -> tuple:
 
 
 def test_tab_handlers_step_one_side_at_a_time() -> None:
-    from explorer.tabs import playground as tab
+    from explorer.gradio_ui.tabs import playground as tab
 
     session, plot, figures, history = tab.on_step_d(None, *_values())
     assert (session.trainer.d_updates, session.trainer.g_updates) == (1, 0)
@@ -286,7 +286,7 @@ def test_tab_handlers_step_one_side_at_a_time() -> None:
 
 
 def test_tab_clicks_and_csv_make_your_points(tmp_path) -> None:
-    from explorer.tabs import playground as tab
+    from explorer.gradio_ui.tabs import playground as tab
 
     session, plot, figures, _ = tab.on_settings(None, *_values("points"))
     assert session.trainer is None and "click" in figures
@@ -308,7 +308,7 @@ def test_tab_clicks_and_csv_make_your_points(tmp_path) -> None:
 def test_tab_builds_with_named_endpoints() -> None:
     import gradio as gr
 
-    from explorer.tabs import playground as tab
+    from explorer.gradio_ui.tabs import playground as tab
 
     with gr.Blocks() as demo:
         tab.build_tab()

@@ -28,7 +28,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from explorer import checkpoints, links, summary, tempfiles
+from explorer import checkpoints, links, scratch, summary
 from explorer.checkpoints import Catalog, CheckpointEntry
 from explorer.context import (
     VisitorLimits,
@@ -336,9 +336,9 @@ def image(where: Any, picture: np.ndarray | bytes, caption: str | None = None) -
 
 @st.cache_resource(show_spinner=False)
 def temp_folder() -> str:
-    """This server's temporary folder (:func:`explorer.tempfiles.install`: removed when the
+    """This server's temporary folder (:func:`explorer.scratch.install`: removed when the
     server stops; Streamlit handles SIGTERM itself, then the process exits normally)."""
-    return str(tempfiles.install(gradio=False, signals=False))
+    return str(scratch.install(gradio=False, signals=False))
 
 
 #: Session State keys a link sets: the seed of each page that has one ...

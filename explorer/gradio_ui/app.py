@@ -5,7 +5,7 @@
 
 This module only builds and wires widgets. Every computation lives in plain functions
 (:mod:`explorer.latents`, :mod:`explorer.checkpoints`, :mod:`explorer.convlab`) that the tab
-modules in :mod:`explorer.tabs` call, so it can all be tested without a browser.
+modules in :mod:`explorer.gradio_ui.tabs` call, so it can all be tested without a browser.
 
 Sharing and hosting: per-user values live in the widgets and ``gr.State``; the only
 module-level objects are caches of read-only models. On Hugging Face Spaces (``SPACE_ID``
@@ -22,19 +22,15 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import os
-import sys
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
-import numpy as np
 
-from explorer import checkpoints, convlab, launcher, links, summary, tempfiles
+from explorer import checkpoints, convlab, links, scratch, summary
 from explorer.context import (
     ExplorerContext,
     hosted_mode,
@@ -43,8 +39,8 @@ from explorer.context import (
     problems_message,
     training_enabled,
 )
-from explorer.live_training import default_checkpoint_dir
-from explorer.tabs import (
+from explorer.gradio_ui import benchmark_endpoints, tempfiles
+from explorer.gradio_ui.tabs import (
     ask_d,
     classes,
     generate,
@@ -57,7 +53,8 @@ from explorer.tabs import (
     train,
     translate,
 )
-from explorer.tabs import convlab as convlab_tab
+from explorer.gradio_ui.tabs import convlab as convlab_tab
+from explorer.live_training import default_checkpoint_dir
 
 #: Requests running at once (the CPU has few cores; each request uses one torch thread).
 CONCURRENCY = 2
@@ -118,62 +115,6 @@ walk between two samples, open up its layers and its transposed convolutions.
 """
 
 
-#: glibc malloc arenas for the server's threads (``GAN_EXPLORER_MALLOC_ARENAS``; 0 = glibc's
-#: default of 8 per core). With the default, benchmarks/soak.py saw the RSS of 10 users creep
-#: up and down by ~10 % (1.55 -> 1.80 -> 1.72 GB: memory freed in one thread's arena is not
-#: reused by another); with 2 it stayed flat (1.56 -> 1.50 GB).
-MALLOC_ARENAS = 2
-
-
-def limit_malloc_arenas(environ=os.environ) -> bool:
-    """``mallopt(M_ARENA_MAX, MALLOC_ARENAS)`` on Linux/glibc, before the server's threads
-    start (``MALLOC_ARENA_MAX`` in the environment wins). True when it was applied."""
-    if "MALLOC_ARENA_MAX" in environ or not sys.platform.startswith("linux"):
-        return False
-    try:
-        arenas = int(environ.get("GAN_EXPLORER_MALLOC_ARENAS", MALLOC_ARENAS))
-    except ValueError:
-        arenas = MALLOC_ARENAS
-    if arenas <= 0:
-        return False
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6")
-        return bool(libc.mallopt(-8, arenas))  # M_ARENA_MAX is -8 in glibc's malloc.h
-    except (OSError, AttributeError):
-        return False  # not glibc (musl, ...): nothing to tune
-
-
-def _benchmark_endpoint(reference_shape: tuple[int, ...]) -> None:
-    """A hidden /trivial_image endpoint returning a fixed image of the given shape and a line
-    of text: Gradio's own floor for the latency benchmark (see benchmarks/ui_latency.py); and
-    /debug_threads, the server's thread names (benchmarks/soak.py)."""
-    fixed = np.random.default_rng(0).integers(0, 256, size=reference_shape, dtype=np.uint8)
-    fixed_text = "a fixed image (benchmark floor)"
-
-    def trivial_image(seed: float = 0) -> tuple[np.ndarray, str]:
-        return fixed, fixed_text
-
-    with gr.Row(visible=False):
-        seed = gr.Number(0, precision=0)
-        button = gr.Button("trivial")
-        image = gr.Image(format="png", interactive=False)
-        text = gr.Markdown()
-    button.click(
-        trivial_image, seed, [image, text], api_name="trivial_image", api_visibility="undocumented"
-    )
-
-    def debug_threads() -> str:
-        """The names of the server's live threads (benchmarks/soak.py: none left by a job)."""
-        return json.dumps(sorted(thread.name for thread in threading.enumerate()))
-
-    threads = gr.Textbox(visible=False)
-    button.click(
-        debug_threads, None, threads, api_name="debug_threads", api_visibility="undocumented"
-    )
-
-
 def open_link(
     query: dict[str, str], keys: Sequence[str], tab: str = links.DEFAULT_TAB
 ) -> tuple[links.ViewLink, str]:
@@ -188,7 +129,6 @@ def build_app(
     enable_training: bool | None = None,
     *,
     include_default: bool = True,
-    benchmark_endpoint: bool | None = None,
     hosted: bool | None = None,
     model: str | None = None,
     tab: str = links.DEFAULT_TAB,
@@ -203,8 +143,6 @@ def build_app(
             ``demo.enable_training``.
         include_default: also search ``pretrained/`` and ``$GAN_EXPLORER_PRETRAINED`` (tests
             turn this off to see only their own tiny checkpoints).
-        benchmark_endpoint: add the hidden ``/trivial_image`` endpoint; None = only when
-            ``GAN_EXPLORER_BENCHMARK=1``.
         hosted: serve strangers (see the module docstring); None = decide from the
             environment (:func:`explorer.context.hosted_mode`: ``SPACE_ID``,
             ``GAN_EXPLORER_PUBLIC=1``). Exposed as ``demo.hosted``.
@@ -218,10 +156,7 @@ def build_app(
         enable_training = training_enabled()
     if hosted is None:
         hosted = hosted_mode()
-    limit_malloc_arenas()  # before Gradio's worker threads exist (a Space's app.py calls this)
     tempfiles.patch_gradio_cache_writes()  # two users, the same picture: no torn downloads
-    if benchmark_endpoint is None:
-        benchmark_endpoint = os.environ.get("GAN_EXPLORER_BENCHMARK") == "1"
     checkpoint_dirs = list(checkpoint_dirs or [])
     if enable_training and include_default:  # where the Train tab's "Save checkpoint" writes
         live_dir = default_checkpoint_dir()
@@ -407,8 +342,6 @@ def build_app(
             api_name="view_link",
             queue=False,
         ).then(None, view_link, view_link, js=COPY_LINK_JS, api_name="view_link_copy")
-        if benchmark_endpoint:
-            _benchmark_endpoint(_generate_output_shape(ctx))
 
     demo.queue(default_concurrency_limit=limits.concurrency, max_size=limits.queue_size)
     latent_widget.install_routes(demo)  # /latent-widget/: the browser widget's files
@@ -426,8 +359,8 @@ def _styled_launch(launch, *args, **kwargs):
     """``demo.launch`` with the explorer's CSS (the presenter's view, the model summary), added
     to any ``css=`` the caller gives (Gradio 6 takes CSS at launch, not in ``gr.Blocks``)."""
     kwargs["css"] = PRESENTER_CSS + (kwargs.get("css") or "")
-    if tempfiles.process_root() is not None:  # the system temp dir, served as before install()
-        kwargs["allowed_paths"] = [*(kwargs.get("allowed_paths") or []), tempfiles.system_tempdir()]
+    if scratch.process_root() is not None:  # the system temp dir, served as before install()
+        kwargs["allowed_paths"] = [*(kwargs.get("allowed_paths") or []), scratch.system_tempdir()]
     return launch(*args, **kwargs)
 
 
@@ -440,51 +373,21 @@ def _hosted_launch(launch, ctx: ExplorerContext, *args, **kwargs):
     return launch(*args, **kwargs)
 
 
-def _generate_output_shape(ctx: ExplorerContext) -> tuple[int, ...]:
-    """The shape of /generate's default picture (so the benchmark's floor image matches it)."""
-    picture, _ = generate.on_generate(ctx.default_key, catalog=ctx.catalog)
-    return picture.shape if picture is not None else (436, 356, 3)
-
-
-def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="gan-explorer",
-        description="Serve the GAN Explorer (a Gradio app) on this machine, offline.",
-    )
-    launcher.add_server_arguments(parser, env_prefix="GRADIO_SERVER", host_env="NAME", port=7860)
-    parser.add_argument(
-        "--ui",
-        choices=launcher.UIS,
-        default="gradio",
-        help="front end: gradio (default) or streamlit (see gan-explorer --ui streamlit --help)",
-    )
-    return parser.parse_args(argv)
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """The ``gan-explorer`` console script."""
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["deploy-space"]:  # gan-explorer deploy-space OWNER/NAME ...: explorer/deploy.py
-        from explorer import deploy
-
-        raise SystemExit(deploy.main(argv[1:]))
-    if launcher.has_ui_flag(argv):
-        raise SystemExit(launcher.main(argv))
+def serve(args: argparse.Namespace) -> None:
+    """Build the app for ``gan-explorer``'s parsed arguments (:func:`explorer.launcher.main`)
+    and serve it until the process is stopped."""
     started = time.perf_counter()
-    args = _parse_args(argv)
     import torch
 
     torch.set_num_threads(max(1, args.threads))
     hosted = hosted_mode(args.host, args.public)
-    tempfiles.install()  # this server's temporary files: one folder, gone when it stops
+    scratch.install()  # this server's temporary files: one folder, gone when it stops
     try:
         demo = build_app(args.checkpoint_dir, hosted=hosted, model=args.model, tab=args.tab)
     except ValueError as error:  # --model names no checkpoint here
         raise SystemExit(f"gan-explorer: {error}") from None
+    if os.environ.get("GAN_EXPLORER_BENCHMARK") == "1":
+        benchmark_endpoints.add(demo)
     mode = " (hosted mode: visitor limits, no server paths)" if hosted else ""
     print(f"GAN Explorer built in {time.perf_counter() - started:.1f} s{mode}", flush=True)
     demo.launch(server_name=args.host, server_port=args.port, show_error=True)
-
-
-if __name__ == "__main__":
-    main()

@@ -17,7 +17,7 @@ import gradio as gr
 import numpy as np
 
 from explorer import inputs, latents
-from explorer.tabs.generate import (
+from explorer.gradio_ui.tabs.generate import (
     GenerateControls,
     default_settings,
     fill_on_first_open,

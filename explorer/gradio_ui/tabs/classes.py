@@ -15,8 +15,8 @@ import gradio as gr
 import numpy as np
 
 from explorer import inputs, latents, widget
-from explorer.tabs import latent_widget
-from explorer.tabs.generate import LABEL_MARGIN, class_names
+from explorer.gradio_ui.tabs import latent_widget
+from explorer.gradio_ui.tabs.generate import LABEL_MARGIN, class_names
 from trainers.checkpoint import CheckpointError
 
 if TYPE_CHECKING:

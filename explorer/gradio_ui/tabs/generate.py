@@ -21,7 +21,7 @@ import gradio as gr
 import numpy as np
 
 from explorer import inputs, latents, widget
-from explorer.tabs import latent_widget
+from explorer.gradio_ui.tabs import latent_widget
 from trainers import latent_space
 from trainers.checkpoint import CheckpointError
 from trainers.losses import FORMULAS, g_loss_report

@@ -15,8 +15,8 @@ import gradio as gr
 import numpy as np
 
 from explorer import inputs, latents, widget
-from explorer.tabs import latent_widget
-from explorer.tabs.generate import class_names, fill_on_first_open
+from explorer.gradio_ui.tabs import latent_widget
+from explorer.gradio_ui.tabs.generate import class_names, fill_on_first_open
 from trainers import latent_space
 from trainers.checkpoint import CheckpointError
 

@@ -15,8 +15,8 @@ import gradio as gr
 
 from explorer import runs
 from explorer.context import ExplorerContext, public_text
+from explorer.gradio_ui.tabs.train import session_of
 from explorer.live_training.places import default_runs_dir
-from explorer.tabs.train import session_of
 
 
 def list_runs(

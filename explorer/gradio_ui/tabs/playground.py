@@ -28,6 +28,7 @@ import plotly.graph_objects as go
 
 from explorer import inputs
 from explorer import playground as pg
+from explorer.gradio_ui.tabs.live_plot import live_plot, plot_value
 from explorer.playground import (
     SETTING_NAMES,
     SHOW_CHOICES,
@@ -40,7 +41,6 @@ from explorer.playground import (
     settings_from,
     view_outputs,
 )
-from explorer.tabs.live_plot import live_plot, plot_value
 from trainers.losses import LOSSES
 from trainers.toy2d import (
     DATASET_LABELS,

@@ -15,7 +15,7 @@ import numpy as np
 
 from explorer import stylise as core
 from explorer.context import LOCAL_LIMITS, VisitorLimits, public_text
-from explorer.tabs.uploads import CheckedImage
+from explorer.gradio_ui.tabs.uploads import CheckedImage
 
 INTRO = """\
 ### Neural style transfer (Gatys et al. 2016)

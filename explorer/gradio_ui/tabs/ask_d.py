@@ -12,7 +12,9 @@ import gradio as gr
 import numpy as np
 
 from explorer import ask_d
-from explorer.tabs.uploads import CheckedImage  # HARDEN (issue 17): uploads via load_image
+from explorer.gradio_ui.tabs.uploads import (
+    CheckedImage,  # HARDEN (issue 17): uploads via load_image
+)
 from trainers.checkpoint import CheckpointError
 
 if TYPE_CHECKING:

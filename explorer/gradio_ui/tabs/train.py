@@ -10,7 +10,7 @@ The work is in :mod:`explorer.live_training` (a background job running the proje
 engine, one job per machine); the option widgets are generated from the config dataclasses
 (:mod:`explorer.live_training.form`), so a new option in ``TrainConfig`` or a family's config
 appears here by itself. Start starts the job and a ``gr.Timer``; each tick polls the job and
-redraws the interactive curves in place (:mod:`explorer.tabs.live_plot`: no flicker, the zoom
+redraws the interactive curves in place (:mod:`explorer.gradio_ui.tabs.live_plot`: no flicker, the zoom
 stays), the samples and the status. Each page
 remembers its own run in a ``gr.State`` (job id and run folder). Every event has an explicit
 ``api_name`` starting with ``train_``.
@@ -26,9 +26,9 @@ import gradio as gr
 from explorer import charts
 from explorer import live_training as lt
 from explorer.context import LOCAL_LIMITS, VisitorLimits, public_text, training_disabled_reason
+from explorer.gradio_ui.tabs.live_plot import live_plot, plot_value
 from explorer.live_training import form, uploads
 from explorer.pictures import as_rgb, enlarge
-from explorer.tabs.live_plot import live_plot, plot_value
 from trainers.checkpoint import CheckpointError, read_meta
 from trainers.data import DEFAULT_DATA_DIR
 from trainers.device import pick_device
