@@ -52,6 +52,8 @@ class OptionSpec:
         label: the widget label, e.g. "time budget (s)".
         item_type: for tuple options, the type of each item (int for ``tuple[int, ...]``).
         length: for tuple options of fixed length (``tuple[int, int]``), that length, else None.
+        widget: the widget a page shows ("slider", "radio", "number", ...); "" lets
+            :func:`explorer.params.widget_kind` choose from the type and bounds.
     """
 
     name: str
@@ -68,6 +70,7 @@ class OptionSpec:
     label: str = ""
     item_type: type | None = None
     length: int | None = None
+    widget: str = ""
 
 
 def option(
@@ -82,6 +85,7 @@ def option(
     maximum: float | None = None,
     step: float | None = None,
     ui_label: str | None = None,
+    widget: str = "",
 ) -> Any:
     """A dataclass field that is a user-facing option.
 
@@ -94,6 +98,7 @@ def option(
         ui: False keeps it out of the explorer's Train tab (e.g. the sample-grid interval).
         minimum / maximum / step: bounds and increment for number widgets.
         ui_label: the widget label (default: the name with spaces, "lr g").
+        widget: the widget a page shows ("slider", "radio", ...); "" = chosen from the type.
     """
     declaration = {
         "help": help,
@@ -105,6 +110,7 @@ def option(
         "maximum": maximum,
         "step": step,
         "label": ui_label,
+        "widget": widget,
     }
     metadata = {OPTION_KEY: declaration}
     if isinstance(default, list | dict | set):
@@ -168,6 +174,7 @@ def option_specs(config_cls: type) -> list[OptionSpec]:
                 label=declared["label"] or f.name.replace("_", " "),
                 item_type=item_type,
                 length=length,
+                widget=declared.get("widget", ""),
             )
         )
     return specs

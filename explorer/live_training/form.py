@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from explorer.params import widget_kind  # noqa: F401  (the Train form's widgets)
 from trainers.data import DATASETS, parse_dataset_name
 from trainers.engine import TrainConfig
 from trainers.options import OptionSpec, option_specs
@@ -144,25 +145,6 @@ def model_specs(model: str | None = None) -> dict[str, OptionSpec]:
             if spec.ui and _has_widget(spec):
                 specs.setdefault(spec.name, spec)
     return specs
-
-
-def widget_kind(spec: OptionSpec) -> str:
-    """ "choice" (a dropdown), "toggle" (a checkbox), "slider" (an int with a short range),
-    "integer", "number" or "text"."""
-    if spec.choices:
-        return "choice"
-    if spec.type is bool:
-        return "toggle"
-    if spec.type is int:
-        short = (
-            spec.minimum is not None
-            and spec.maximum is not None
-            and (spec.maximum - spec.minimum) / (spec.step or 1) <= 100
-        )
-        return "slider" if short else "integer"
-    if spec.type is float:
-        return "number"
-    return "text"
 
 
 def _has_widget(spec: OptionSpec) -> bool:
