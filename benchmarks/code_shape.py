@@ -5,7 +5,8 @@
 Prints the lines of code each front end owns (the Gradio edition: ``explorer/gradio_ui/``, or
 before it existed ``explorer/tabs/``, ``explorer/app.py`` and ``explorer/tempfiles.py``; the
 Streamlit edition: ``explorer/streamlit_ui/``) and every circle among the project's own modules,
-counting an import wherever it stands (a function-level import closes a circle too).
+counting an import wherever it stands (a function-level import closes a circle too), and the
+string literals of 50 or more characters that both editions write (each should be the core's).
 """
 
 from __future__ import annotations
@@ -31,6 +32,32 @@ def line_count(parts: tuple[str, ...]) -> int:
     return sum(len(p.read_text().splitlines()) for part in parts for p in python_files(part))
 
 
+def long_strings(parts: tuple[str, ...], least: int = 50) -> set[str]:
+    """The string literals of at least ``least`` characters in these files (docstrings
+    left out: they describe the file, they are not shown)."""
+    found = set()
+    for part in parts:
+        for path in python_files(part):
+            tree = ast.parse(path.read_text())
+            docstrings = {
+                id(node.body[0].value)
+                for node in ast.walk(tree)
+                if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef)
+                and node.body
+                and isinstance(node.body[0], ast.Expr)
+                and isinstance(node.body[0].value, ast.Constant)
+            }
+            for node in ast.walk(tree):
+                if (
+                    isinstance(node, ast.Constant)
+                    and isinstance(node.value, str)
+                    and id(node) not in docstrings
+                    and len(node.value.strip()) >= least
+                ):
+                    found.add(" ".join(node.value.split()))
+    return found
+
+
 def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
@@ -38,11 +65,15 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
+def module_files() -> dict[str, Path]:
+    """The project's modules by dotted name."""
+    return {module_name(p): p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))}
+
+
 def import_graph() -> dict[str, set[str]]:
     """Module -> the project modules it imports (``from a import b`` counts a.b when it is a
     module, else a)."""
-    files = [p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")]
-    modules = {module_name(p): p for p in files}
+    modules = module_files()
     graph: dict[str, set[str]] = {name: set() for name in modules}
     for name, path in modules.items():
         is_package = path.name == "__init__.py"
@@ -110,9 +141,13 @@ def main() -> None:
     found = circles(import_graph())
     for component in found:
         print("circle:", " <-> ".join(component))
+    twice = sorted(long_strings(GRADIO_PARTS) & long_strings(STREAMLIT_PARTS))
+    for text in twice:
+        print("written in both editions:", text[:100])
     print(
         f"code shape: edition-specific lines {gradio_lines + streamlit_lines} "
-        f"(gradio {gradio_lines}, streamlit {streamlit_lines}), import circles {len(found)}"
+        f"(gradio {gradio_lines}, streamlit {streamlit_lines}), import circles {len(found)}, "
+        f"sentences of 50+ characters in both editions {len(twice)}"
     )
 
 

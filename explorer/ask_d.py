@@ -21,8 +21,11 @@ import numpy as np
 
 from explorer import inputs
 from explorer.latents import captioned_grid, score_captions
+from explorer.params import page_specs
+from explorer.views import SEED_HELP, checked
 from trainers.data import DEFAULT_DATA_DIR, DataUnavailableError, load_dataset
 from trainers.images import ImageInputError, to_model_input
+from trainers.options import option
 from trainers.pipeline import GANPipeline
 
 #: Where real images are looked for, after an explicit ``data_dir``.
@@ -291,7 +294,81 @@ def class_score_dict(pipe: GANPipeline, verdict: Verdict) -> dict[str, float] | 
     return {name: float(s) for name, s in zip(pipe.class_names, verdict.class_scores, strict=True)}
 
 
+# --- the page --------------------------------------------------------------------------------
+
 INVERT_CHOICES = {"auto": None, "yes": True, "no": False}
+BEST = "the most convincing class"
+ABOUT = """
+**Ask D.** The discriminator was trained to output D(x) near 1 for real training images and near
+0 for G's fakes. Upload any picture (or draw a digit or a shirt, where the page has a
+sketchpad): it is brought to the model's size and channels and D gives its verdict, beside its
+verdicts on G's own samples and, when the data set is on this machine, on real images. A D at
+the end of training is often unsure about everything (scores near ½): that is the equilibrium
+of the game. For a **cGAN** D judges the *pair* (image, label): the bars show how real your
+picture looks *as each class*.
+"""
+PICTURE = "D's realness: your picture, G's samples, real images"
+CLASS_SCORES = "D's score under every class label (cGAN)"
+SKETCH = "draw (white on black, like MNIST)"
+UPLOAD = "…or upload a picture (used instead of the drawing)"
+UPLOAD_PROMPT = "Upload a picture (a digit on paper, a shirt, anything) to ask D."
+
+
+@dataclass(frozen=True)
+class AskDParams:
+    """The Ask D page's settings (the picture itself is the page's drawing or upload)."""
+
+    class_name: str = option(
+        BEST,
+        "the label D judges the pair with",
+        ui_label="judge it as class (cGAN)",
+        widget="choice",
+    )
+    invert: str = option(
+        "auto",
+        "auto: grey models see light strokes on dark, like MNIST",
+        choices=tuple(INVERT_CHOICES),
+        ui_label="invert brightness",
+        widget="radio",
+    )
+    n: int = option(
+        8,
+        "how many of G's samples (and real images) to score beside it",
+        minimum=2,
+        maximum=16,
+        step=1,
+        ui_label="samples to compare",
+    )
+    seed: int = option(0, SEED_HELP, minimum=0, step=1, ui_label="seed", widget="integer")
+
+
+SPECS = page_specs(AskDParams)
+
+
+def ask_view(
+    pipe: GANPipeline,
+    value: Any,
+    p: AskDParams,
+    top_margin: int = 24,
+    data_dir: str | Path | None = None,
+) -> tuple[np.ndarray, dict[str, float] | None, str]:
+    """The page for one picture: (comparison picture, per-class scores or None, Markdown).
+    Raises ImageInputError / ValueError with a message for the user."""
+    names = list(pipe.class_names)
+    verdict = ask(
+        pipe,
+        value,
+        names.index(p.class_name) if p.class_name in names else None,
+        checked(SPECS["n"], p.n, "The number of samples"),
+        inputs.seed(p.seed),
+        INVERT_CHOICES.get(p.invert) if isinstance(p.invert, str) else None,
+        data_dir,
+    )
+    return (
+        verdict_picture(verdict, top_margin),
+        class_score_dict(pipe, verdict),
+        verdict_markdown(pipe, verdict),
+    )
 
 
 def on_ask(
@@ -306,26 +383,12 @@ def on_ask(
     catalog: Any = None,
     data_dir: str | Path | None = None,
 ) -> tuple[np.ndarray | None, dict[str, float] | None, str]:
-    """The tab's handler: (comparison picture, per-class scores or None, Markdown).
-
-    The upload is used when there is one, else the drawing. Errors come back as a "⚠️" line.
-    """
+    """The Gradio tab's handler: :func:`ask_view` of the upload when there is one, else the
+    drawing. Errors come back as a "⚠️" line."""
     try:
         pipe = catalog.load(checkpoint)
-        label = pipe.class_names.index(class_name) if class_name in pipe.class_names else None
-        verdict = ask(
-            pipe,
-            upload if upload is not None else sketch,
-            label,
-            inputs.whole(n, "The number of samples", 1, 16, 8),  # HARDEN: API-proof numbers
-            inputs.seed(seed),
-            INVERT_CHOICES.get(invert),
-            data_dir,
-        )
+        params = AskDParams(class_name, invert, n, seed)
+        value = upload if upload is not None else sketch
+        return ask_view(pipe, value, params, data_dir=data_dir)
     except ValueError as error:  # ImageInputError and CheckpointError are ValueErrors
         return None, None, f"⚠️ {error}"
-    return (
-        verdict_picture(verdict),
-        class_score_dict(pipe, verdict),
-        verdict_markdown(pipe, verdict),
-    )

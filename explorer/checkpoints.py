@@ -33,11 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from trainers.checkpoint import META_FILE, WEIGHTS_FILE, CheckpointError, read_meta
-from trainers.hub import HubError, checkpoint_sources_from_env, is_hub_uri, snapshot_name
-from trainers.hub import resolve_checkpoint_path as resolve_hub_path
+from trainers.hub_pull import HubError, checkpoint_sources_from_env, is_hub_uri, snapshot_name
+from trainers.hub_pull import resolve_checkpoint_path as resolve_hub_path
 from trainers.paths import PRETRAINED_ENV, pretrained_dirs, source_pretrained_dir
 from trainers.pipeline import GANPipeline
-from trainers.pipeline import samples_from_noise as spec_samples_from_noise
 from trainers.registry import MODELS, get_spec
 
 __all__ = ["PRETRAINED_ENV", "Catalog", "CheckpointEntry", "discover", "load_cached"]
@@ -74,7 +73,7 @@ class CheckpointEntry:
 
     @property
     def convolutional(self) -> bool:
-        return self.model in ("dcgan", "cgan")
+        return self.model in MODELS and MODELS[self.model].convolutional
 
 
 @dataclass
@@ -102,7 +101,7 @@ class Catalog:
     def choices(
         self, conditional_only: bool = False, convolutional_only: bool = False
     ) -> list[tuple[str, str]]:
-        """``(label, key)`` pairs for a ``gr.Dropdown``."""
+        """``(label, key)`` pairs: what a model picker shows and what it gives back."""
         return [
             (e.label, e.key)
             for e in self.entries
@@ -177,7 +176,7 @@ def _candidate_folders(root: Path) -> list[Path]:
 def samples_from_noise(model: str) -> bool:
     """True for the families this explorer can drive: G(z) from a latent z; False for
     image-to-image models such as CycleGAN."""
-    return spec_samples_from_noise(get_spec(model))
+    return get_spec(model).samples_from_noise
 
 
 def _sorted_for_display(folders: list[Path]) -> list[Path]:
@@ -298,11 +297,3 @@ def load_cached(path: str | Path) -> GANPipeline:
         while len(_CACHE) > CACHE_SIZE:
             _CACHE.popitem(last=False)
     return loaded
-
-
-def summary_markdown(entry: CheckpointEntry, hosted: bool = False) -> str:
-    """A checkpoint in plain words as Markdown (:mod:`explorer.summary`): family, data set and
-    steps, then how good its samples are, e.g. "47% of samples look like a clear item"."""
-    from explorer import summary  # (summary -> context -> checkpoints: imported when used)
-
-    return summary.summary_markdown(summary.model_summary(entry.meta, hosted))

@@ -175,12 +175,10 @@ def training_disabled_reason(environ: Mapping[str, str] | None = None) -> str:
 
 @dataclass
 class ExplorerContext:
-    """What the tabs need from the app: the checkpoints and the app-wide model picker.
+    """What every page needs from the app, whichever edition shows it.
 
     Attributes:
         catalog: the checkpoints found at start-up (read-only after that).
-        checkpoint: the front end's "Model" picker shared by the Generate, Interpolate and
-            Inside tabs (a ``gr.Dropdown`` in the Gradio app).
         default_key: the key selected at start, or None when there are no checkpoints.
         enable_training: whether training features may be shown (see :func:`training_enabled`).
         empty_message: what to show instead of an image when there is no checkpoint.
@@ -190,7 +188,6 @@ class ExplorerContext:
     """
 
     catalog: Catalog
-    checkpoint: Any = None
     default_key: str | None = None
     enable_training: bool = True
     empty_message: str = ""
@@ -260,7 +257,7 @@ def showcase_key(catalog: Catalog, preferred: str | None = None) -> str | None:
 def make_context(
     catalog: Catalog, enable_training: bool, hosted: bool = False, model: str | None = None
 ) -> ExplorerContext:
-    """The context for a catalog (the front end fills in ``checkpoint``); ``model`` is the
+    """The context for a catalog; ``model`` is the
     checkpoint to start on (``--model``; default :func:`showcase_key`'s choice)."""
     return ExplorerContext(
         catalog,

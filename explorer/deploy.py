@@ -41,7 +41,8 @@ from trainers.checkpoint import (
     read_meta,
     resolve_checkpoint_dir,
 )
-from trainers.hub import CHECKPOINTS_ENV, hub_errors, hub_uri, is_hub_uri, parse_hub_uri
+from trainers.hub import hub_errors
+from trainers.hub_pull import CHECKPOINTS_ENV, hub_uri, is_hub_uri, parse_hub_uri
 from trainers.paths import pretrained_dir
 
 SDKS = ("gradio", "streamlit")
@@ -119,7 +120,9 @@ os.environ.setdefault("{env}", ",".join(HUB_CHECKPOINTS))
 import torch  # noqa: E402
 
 from explorer.gradio_ui.app import build_app  # noqa: E402
+from explorer.launcher import limit_malloc_arenas  # noqa: E402
 
+limit_malloc_arenas()  # before Gradio's worker threads exist
 torch.set_num_threads(max(1, int(os.environ.get("GAN_EXPLORER_THREADS", "1"))))
 demo = build_app(
     enable_training=ENABLE_TRAINING or os.environ.get("GAN_EXPLORER_ENABLE_TRAINING") == "1"

@@ -1,21 +1,19 @@
-"""Background work for every front end: one worker thread, a queue of events, a stop flag.
+"""Background work for every front end: one worker thread, a stop flag, a snapshot to poll.
 
 Live training (``explorer.live_training``) and style transfer (``explorer.stylise``) both run
 in a :class:`BackgroundJob`; a page never waits on the work, it *polls* the job::
 
     job = BackgroundJob(work, name="stylise").start()    # work(job) runs in a thread
-    ...                                                  # each refresh of the page (~1-2/s):
-    job.touch()                                          #   "someone is still watching"
-    events = job.drain()                                 #   new events, never blocks
-    view = job.snapshot()                                #   status, step, curves, picture
-    ...
+    view = job.poll()                                    # each refresh of the page (~1-2/s):
+                                                         #   "still watching", then status,
+                                                         #   step, curves, picture; never blocks
     job.request_stop()                                   # Stop button; job.stop() also joins
 
 The work reports through ``job.emit(event)`` with the events of :mod:`trainers.events`
 (``Step``, ``Samples``, ``Checkpointed``, ``Finished``): the job keeps the scalar history of
 every ``Step`` (for :mod:`explorer.charts`), the latest ``Samples`` picture and the
-``Finished`` reason, and queues every event for :meth:`BackgroundJob.drain`. A Gradio
-``gr.Timer`` and a Streamlit fragment read the same :class:`JobSnapshot`.
+``Finished`` reason; nothing else of an event is kept. A Gradio ``gr.Timer`` and a Streamlit
+fragment read the same :class:`JobSnapshot`; a streaming caller uses :meth:`BackgroundJob.follow`.
 
 :class:`JobSlot` is the optional "one job of this kind per machine" rule (training takes the
 whole CPU/GPU): ``slot.claim(job)`` raises :class:`JobBusyError` while another job runs.
@@ -25,7 +23,6 @@ Nothing here imports a front end.
 from __future__ import annotations
 
 import math
-import queue
 import threading
 import time
 import uuid
@@ -159,8 +156,6 @@ class BackgroundJob:
             (kept in :attr:`result`). An exception ends the job with reason "error".
         name: the kind of job; the thread is called ``gan-explorer-<name>-<id>``.
         target: steps planned (for the progress text), 0 if unknown.
-        max_events: queued events kept for :meth:`drain`; when nobody drains, new ``Step``
-            events are dropped first (the history keeps them all anyway).
         orphan_timeout: seconds without :meth:`touch` after which the job stops itself
             (None = never); a page that polls calls ``touch`` at every refresh.
         stop_event: an event to use as :attr:`stop_event` (e.g. one a page already holds).
@@ -172,7 +167,6 @@ class BackgroundJob:
         *,
         name: str = "job",
         target: int = 0,
-        max_events: int = 20_000,
         orphan_timeout: float | None = ORPHAN_TIMEOUT_S,
         stop_event: threading.Event | None = None,
     ) -> None:
@@ -181,7 +175,7 @@ class BackgroundJob:
         self._work_fn = work
         self.state = "starting"  # starting -> running -> finished
         self.stop_event = stop_event if stop_event is not None else threading.Event()
-        self.events: queue.Queue[Event] = queue.Queue(maxsize=max_events)
+        self._news = threading.Event()  # set by emit(): follow() wakes up on it
         self.history = History()
         self.image: np.ndarray | None = None
         self.step = 0
@@ -203,7 +197,7 @@ class BackgroundJob:
         return self._work_fn(self)
 
     def emit(self, event: Event) -> None:
-        """Record an event (history, picture, end) and queue it for :meth:`drain`."""
+        """Record an event: a ``Step``'s numbers, a ``Samples`` picture, the ``Finished`` end."""
         if isinstance(event, Step):
             self.step = event.step
             self.history.add_step(event)
@@ -211,18 +205,7 @@ class BackgroundJob:
             self.image = event.image
         elif isinstance(event, Finished):
             self.finished = event
-        self.put(event)
-
-    def put(self, event: Event) -> None:
-        """Queue an event without recording it; a full queue drops ``Step`` events first."""
-        try:
-            self.events.put_nowait(event)
-        except queue.Full:
-            if not isinstance(event, Step):
-                try:
-                    self.events.put(event, timeout=1.0)
-                except queue.Full:
-                    pass
+        self._news.set()
 
     def should_stop(self) -> bool:
         """True once Stop was pressed, or nobody has polled for ``orphan_timeout`` seconds."""
@@ -287,29 +270,9 @@ class BackgroundJob:
             return not thread.is_alive()
         return thread is None or not thread.is_alive()
 
-    def drain(self, max_events: int | None = None) -> list[Event]:
-        """The events queued since the last call, oldest first; never blocks."""
-        events: list[Event] = []
-        while max_events is None or len(events) < max_events:
-            try:
-                events.append(self.events.get_nowait())
-            except queue.Empty:
-                break
-        return events
-
-    def wait(self, timeout: float) -> list[Event]:
-        """Like :meth:`drain`, but waits up to ``timeout`` seconds for the first event."""
-        try:
-            first = self.events.get(timeout=timeout)
-        except queue.Empty:
-            return []
-        return [first, *self.drain()]
-
     def poll(self) -> JobSnapshot:
-        """What a page calls at each refresh: ``touch()``, ``drain()`` (the events are dropped:
-        the snapshot holds everything a page shows), then ``snapshot()``."""
+        """What a page calls at each refresh: :meth:`touch`, then :meth:`snapshot`."""
         self.touch()
-        self.drain()
         return self.snapshot()
 
     def status_text(self) -> str:
@@ -354,13 +317,13 @@ class BackgroundJob:
         try:
             while True:
                 self.touch()
-                changed = bool(self.wait(min(0.05, interval)))
+                changed = self._news.wait(min(0.05, interval))
+                self._news.clear()
                 done = self.state == "finished"
                 now = time.monotonic()
                 if done or (changed and now - last >= interval) or now - last >= heartbeat:
                     if done:
                         self.join()
-                        self.drain()
                     yield self.snapshot()
                     last = now
                     if done:

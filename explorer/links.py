@@ -41,6 +41,24 @@ TABS = (
     "runs",
     "playground",
 )
+#: Each view's title, the same in both editions (a Gradio tab, a Streamlit page).
+TITLES = {
+    "generate": "Generate",
+    "classes": "Classes (cGAN)",
+    "interpolate": "Interpolate",
+    "inside": "Inside the generator",
+    "ask-d": "Ask D",
+    "convlab": "Transposed convolution",
+    "stylise": "Stylise",
+    "translate": "Translate (CycleGAN)",
+    "train": "Train",
+    "runs": "Runs",
+    "playground": "2-D playground",
+}
+#: The views that show the app-wide model (Classes has its own picker: conditional models).
+MODEL_TABS = ("generate", "interpolate", "inside", "ask-d")
+#: The views with a seed of their own that a link sets and "Copy link" reads.
+SEEDED_TABS = ("generate", "classes", "interpolate")
 #: The tab a link without ``tab`` opens.
 DEFAULT_TAB = "generate"
 #: The query parameters this module reads, in the order links are written.
@@ -209,3 +227,32 @@ def view_of(model: Any, tab: Any, seed: Any, presenter: Any) -> ViewLink:
         seed=seed_value,
         presenter=bool(presenter),
     )
+
+
+def page_view(
+    tab: Any,
+    presenter: Any,
+    model: Any,
+    seeds: Mapping[str, Any],
+    classes_model: Any = None,
+) -> ViewLink:
+    """The view to link to from the widgets' values: the Classes tab links its own model and
+    seed, Interpolate its own seed, every other tab the app-wide model and Generate's seed
+    (``seeds`` maps each of :data:`SEEDED_TABS` to its page's seed)."""
+    tab_id = normalise_tab(str(tab)) if tab else DEFAULT_TAB
+    if tab_id == "classes":
+        model = classes_model
+    seed = seeds.get(tab_id if tab_id in SEEDED_TABS else "generate")
+    return view_of(model, tab_id, seed, presenter)
+
+
+def open_link(
+    query: Mapping[str, Any],
+    models: Sequence[str],
+    tab: str = DEFAULT_TAB,
+    model: str | None = None,
+) -> tuple[ViewLink, str]:
+    """The view a page's query asks for (the start ``tab`` and ``model`` where it names none),
+    and what to say about its bad parts ("" when there are none)."""
+    view, problems = read_link(query, models, start=ViewLink(model=model, tab=tab))
+    return view, link_problems_text(problems)

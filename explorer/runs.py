@@ -75,6 +75,8 @@ NO_RUNS_HOSTED_MD = "No runs yet: start one in the Train tab, then refresh this 
 NO_DIFFERENCES = "The chosen runs have the same options."
 DIFFERENCES_TITLE = "Options that differ"
 STEP_LABEL = "step of the sample grids"
+TITLE = "Runs, side by side"
+RUNS_LABEL = "runs"
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,12 @@ class RunsView:
     steps: list[int]
     step: int | None
     notes: list[str]
+
+    @property
+    def step_range(self) -> tuple[int, int, int, bool]:
+        """The step slider: (lowest, highest, value, whether it can move)."""
+        low, high = (self.steps[0], self.steps[-1]) if self.steps else (0, 1)
+        return low, max(high, low + 1), self.step or low, len(self.steps) > 1
 
     @property
     def notes_markdown(self) -> str:
@@ -551,3 +559,14 @@ def intro_markdown(hosted: bool = False) -> str:
 def empty_markdown(hosted: bool = False) -> str:
     """What the page says when there is no run to list."""
     return NO_RUNS_HOSTED_MD if hosted else NO_RUNS_MD
+
+
+def visible_runs(
+    roots: Sequence[str | Path], hosted: bool = False, owner_id: str | None = None
+) -> list[RunInfo]:
+    """The runs a visitor may see: every run here, or on a hosted page the shipped ones and
+    the live runs of ``owner_id`` (the visitor's browser session)."""
+    from explorer.live_training.places import default_runs_dir
+
+    own = own_live_runs(owner_id) if hosted else None
+    return discover_runs(roots, default_runs_dir(), own)

@@ -15,15 +15,19 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from explorer import scratch
-from explorer.jobs import BackgroundJob
+from explorer.jobs import BackgroundJob, JobBusyError, JobSlot
+from explorer.params import page_specs
 from trainers.events import Event, Step
 from trainers.images import ImageSource, load_image
+from trainers.options import OptionSpec, option
 from trainers.style import (
     StyleConfig,
     StyleResult,
@@ -278,7 +282,7 @@ def run_stylise(
 
     Raises ``ValueError`` for a missing or unreadable image or a bad setting, before any work.
     """
-    job = start_stylise(content, style, config, stop)
+    job = start_one(content, style, config, stop)
     try:
         yield None, format_status(0, config.steps, {}, 0.0, job.features, "starting"), None
         for view in job.follow(interval, heartbeat=interval):
@@ -291,3 +295,130 @@ def run_stylise(
         yield job.result.image, job.status_text(), str(path)
     finally:
         stop.set()  # the run is over, or nobody is listening any more: let the worker end
+
+
+# ---------------------------------------------------------------------------------------------
+# The page: its parameters, words and the one-job rule (both editions; no front end here)
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StyliseParams:
+    """The Stylise page's settings, named as :func:`make_config` takes them. ``steps`` and
+    ``size`` are capped further by the visitor's limits (:func:`limited`)."""
+
+    steps: int = option(200, "", minimum=10, maximum=1000, step=10, ui_label="Steps")
+    size: int = option(
+        256, "", minimum=64, maximum=512, step=32, ui_label="Output size (long side, px)"
+    )
+    schedule: str = option(
+        "coarse-to-fine",
+        "",
+        choices=[v for _, v in SCHEDULE_CHOICES],
+        ui_label="Schedule",
+        widget="radio",
+    )
+    content_weight: float = option(
+        1.0, "", minimum=0.0, maximum=10.0, step=0.1, ui_label="Content weight"
+    )
+    style_weight_log10: float = option(
+        1.0,
+        "1 means 10, 3 means 1000",
+        minimum=-1.0,
+        maximum=4.0,
+        step=0.1,
+        ui_label="Style weight (log₁₀)",
+    )
+    tv_weight_log10: float = option(
+        0.0,
+        "0 means 1",
+        minimum=-3.0,
+        maximum=2.0,
+        step=0.1,
+        ui_label="Smoothness (TV) weight (log₁₀)",
+    )
+    init: str = option(
+        "content", "", choices=["content", "noise"], ui_label="Start from", widget="radio"
+    )
+    optimizer: str = option(
+        "lbfgs", "", choices=["lbfgs", "adam"], ui_label="Optimizer", widget="radio"
+    )
+    preserve_color: bool = option(False, "", ui_label="Keep the content's colours")
+    features: str = option("auto", "", choices=list(FEATURE_LABELS), ui_label="Feature network")
+    seed: int = option(0, "", minimum=0, ui_label="Seed (noise start)", widget="integer")
+
+
+SPECS = page_specs(StyliseParams)
+SCHEDULE_LABELS = {value: label for label, value in SCHEDULE_CHOICES}
+TITLE = "Neural style transfer (Gatys et al. 2016)"
+INTRO_MD = """
+We optimise the **pixels** of an image so that its CNN features match the *content* photo at a
+deep layer, its Gram matrices (which features fire together) match the *style* image at several
+layers, and neighbouring pixels stay similar (total variation). Watch the image change step by
+step; the losses are relative errors (1 ≈ as far from the target as zero is).
+"""
+READY = "Choose a content and a style image, then press **Start**."
+DOWNLOAD_LABEL = "Download the result (PNG)"
+#: One style transfer at a time on this machine (it uses every CPU core), for every visitor of
+#: either edition.
+SLOT = JobSlot("style transfer")
+#: How long a Start waits for another visitor's style transfer to end before it is refused.
+WAIT_FOR_SLOT_S = 300.0
+BUSY = (
+    "A style transfer is still running on this machine (it uses every core) after waiting "
+    f"{WAIT_FOR_SLOT_S:.0f} s for it; try again when it has finished."
+)
+
+
+def limited(limits: Any) -> dict[str, OptionSpec]:
+    """The specs with ``steps`` and ``size`` capped by a visitor's limits
+    (:class:`explorer.context.VisitorLimits`), their defaults inside the caps."""
+    specs = dict(SPECS)
+    for name, most in (("steps", limits.stylise_steps), ("size", limits.stylise_size)):
+        spec = specs[name]
+        specs[name] = replace(spec, maximum=most, default=min(spec.default, most))
+    return specs
+
+
+def check_limits(steps: Any, size: Any, limits: Any) -> None:
+    """Refuse more steps or a larger output than a visitor may ask for, in one sentence."""
+    if float(steps or 0) > limits.stylise_steps:
+        raise ValueError(f"Stylise runs at most {limits.stylise_steps} steps here.")
+    if float(size or 0) > limits.stylise_size:
+        raise ValueError(f"Stylise makes images of at most {limits.stylise_size} px here.")
+
+
+def config_from(values: dict[str, Any], limits: Any) -> StyleConfig:
+    """The page's values ({name of :class:`StyliseParams`: value}) within a visitor's limits,
+    as a validated config; ValueError (or TypeError) in one sentence otherwise."""
+    check_limits(values["steps"], values["size"], limits)
+    whole = {name: int(values[name] or 0) for name in ("steps", "size", "seed")}
+    return make_config(**{**values, **whole})
+
+
+def start_one(
+    content: ImageSource | None,
+    style: ImageSource | None,
+    config: StyleConfig,
+    stop: threading.Event | None = None,
+    wait_s: float | None = None,
+) -> StyliseJob:
+    """:func:`start_stylise` under the one-job rule, in both editions: while another visitor's
+    job runs, wait for it to end (as a queue would, up to ``wait_s``, default
+    :data:`WAIT_FOR_SLOT_S`), then start; :class:`~explorer.jobs.JobBusyError` when it still
+    runs then."""
+    deadline = time.monotonic() + (WAIT_FOR_SLOT_S if wait_s is None else wait_s)
+    while True:
+        running = SLOT.current()
+        if running is not None:
+            running.join(max(0.0, deadline - time.monotonic()))
+            if running.is_alive:
+                raise JobBusyError(BUSY)
+            continue
+        job = start_stylise(content, style, config, stop)
+        try:
+            SLOT.claim(job)
+        except JobBusyError:  # another visitor started one at the same moment: wait for it
+            job.stop()
+            continue
+        return job

@@ -7,7 +7,7 @@
 :func:`model_summary` turns a checkpoint's ``meta.json`` into a :class:`ModelSummary` (plain
 data); both editions show it with :func:`summary_html` (figures with a hover help, a "what the
 figures mean" list and the raw ``meta.json`` a click away), and
-:func:`explorer.checkpoints.summary_markdown` writes it as Markdown. Every sentence is here,
+:func:`summary_markdown` writes it as Markdown. Every sentence is here,
 once.
 
 Which classifier says what (see pretrained/README.md): the shares (clear samples, classes,

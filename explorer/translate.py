@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from explorer.params import page_specs
 from trainers import images
 from trainers.checkpoint import CheckpointError, read_meta
 from trainers.cyclegan import (
@@ -28,7 +29,9 @@ from trainers.cyclegan import (
     translate_tensor,
 )
 from trainers.data import to_uint8_images
+from trainers.options import option
 from trainers.paths import pretrained_dir
+from trainers.registry import families
 
 PRETRAINED_DIR = pretrained_dir()  # trainers.paths: package data or $GAN_EXPLORER_PRETRAINED
 MAX_SIDE = 512  # the longer side is capped here: CPU time grows with the pixel count
@@ -44,8 +47,14 @@ EXAMPLES: dict[str, tuple[str, str]] = {
 }
 
 
+def translation_models() -> frozenset[str]:
+    """The families this page translates with: the registry's image-to-image ones."""
+    return frozenset(spec.name for spec in families() if spec.image_to_image)
+
+
 def list_cyclegan_checkpoints(root: str | Path = PRETRAINED_DIR) -> list[tuple[str, str]]:
-    """(label, folder) for every ``root/*/`` checkpoint whose meta.json says model == "cyclegan"."""
+    """(label, folder) for every ``root/*/`` checkpoint of an image-to-image family
+    (:func:`translation_models`: CycleGAN)."""
     root = Path(root)
     found: list[tuple[str, str]] = []
     if not root.is_dir():
@@ -55,7 +64,7 @@ def list_cyclegan_checkpoints(root: str | Path = PRETRAINED_DIR) -> list[tuple[s
             meta = read_meta(folder)
         except (CheckpointError, OSError):
             continue
-        if meta.get("model") != "cyclegan":
+        if meta.get("model") not in translation_models():
             continue
         label = meta.get("name") or folder.name
         found.append(
@@ -186,3 +195,89 @@ def checkpoint_info(checkpoint: str | Path) -> str:
         f"B = `{Path(domains.get('b', 'B')).name}`; trained at {cfg.get('image_size')} px, ngf {cfg.get('ngf')}, "
         f"{cfg.get('n_residual_blocks')} residual blocks, {meta.get('step')} steps ({hours:.1f} h on {meta.get('device')})."
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# The page: its words and its one view (both editions; no front end here)
+# ---------------------------------------------------------------------------------------------
+
+TITLE = "Translate: CycleGAN (Zhu et al. 2017)"
+INTRO_MD = """
+Two generators learn to map between two sets of photos **without any pairs**:
+`G_AB: A → B` (horse → zebra) and `G_BA: B → A`. Two PatchGAN discriminators judge 70×70
+patches of each domain. What keeps a horse the *same* horse once it has stripes is the
+**cycle-consistency loss**
+
+`L_cyc = λ · ( |G_BA(G_AB(a)) − a|₁ + |G_AB(G_BA(b)) − b|₁ )`,  λ = 10
+
+so the page shows the translation **and** its cycle reconstruction (sent back again).
+Upload a photo, or pick an example. scikit-image ships no horse or zebra photo (its `horse`
+is a silhouette), so upload your own horse or zebra to see the model on its home ground;
+on other pictures you see what a texture-transfer model does out of its domain.
+Any size or aspect works: the shorter side is resized (the longer one capped at 512 px).
+"""
+NO_CHECKPOINT_MD = (
+    "No CycleGAN checkpoint in `pretrained/` yet: train one with "
+    "`gan-train cyclegan --data-a DIR --data-b DIR` and export it there."
+)
+DIRECTIONS = {"a2b": "A → B  (horse → zebra)", "b2a": "B → A  (zebra → horse)"}
+UPLOAD_LABEL = "Upload an image"
+
+
+@dataclass
+class TranslateParams:
+    """The page's choices (the checkpoints are found at run time: :func:`cyclegan_choices`)."""
+
+    checkpoint: str = option("", "", ui_label="CycleGAN checkpoint", widget="choice")
+    example: str = option("", "", choices=list(EXAMPLES), ui_label="…or an example (scikit-image)")
+    direction: str = option(
+        "a2b", "", choices=list(DIRECTIONS), ui_label="Direction", widget="radio"
+    )
+
+
+SPECS = page_specs(TranslateParams)
+#: Captions of the three pictures a translation shows.
+CAPTIONS = ("Input (resized / cropped)", "Translation", "Cycle reconstruction")
+PICK_A_PICTURE = "Upload an image or pick an example first."
+UNREADABLE_UPLOAD = "The uploaded image could not be read; please upload it again."
+
+
+def checkpoint_markdown(key: str | None) -> str:
+    """The chosen checkpoint (a key of :func:`cyclegan_choices`) in one line, or what to do
+    when there is none."""
+    if not key:
+        return NO_CHECKPOINT_MD
+    try:
+        return checkpoint_info(checkpoint_folder(key))
+    except ValueError as error:
+        return f"⚠️ {error}"
+
+
+def translate_choice(key: str | None, kind: str, value: Any, direction: str) -> Translation:
+    """Translate the visitor's picture with the checkpoint ``key`` (of :func:`cyclegan_choices`).
+
+    Args:
+        kind: "upload" (``value``: a file path or the file's bytes) or "example" (a name).
+        direction: "a2b" or "b2a".
+    Raises:
+        ValueError: in one sentence (no checkpoint, no picture, not a picture, ...).
+    """
+    if not key:
+        raise ValueError(
+            "Choose a CycleGAN checkpoint first." if cyclegan_choices() else NO_CHECKPOINT_MD
+        )
+    if not value:
+        raise ValueError(PICK_A_PICTURE)
+    if direction not in DIRECTIONS:
+        raise ValueError("Choose a direction: A → B or B → A.")
+    folder = checkpoint_folder(key)
+    if kind == "example":
+        image = example_image(value)
+    elif isinstance(value, str | Path):  # a path: its bytes, so a message names no server path
+        try:
+            image = Path(value).read_bytes()
+        except OSError:
+            raise ValueError(UNREADABLE_UPLOAD) from None
+    else:
+        image = value
+    return translate(folder, image, direction)

@@ -45,6 +45,14 @@ from trainers.pipeline import GANPipeline
 #: The onnxruntime-web release vendored in explorer/web/vendor/onnxruntime-web.
 ORT_VERSION = "1.31.1"
 WEB_DIR = Path(__file__).resolve().parent / "web"
+
+
+def page_asset(name: str) -> str:
+    """The text of one of the pages' own CSS or script files (``explorer/web/pages/NAME``),
+    kept beside the widget's so that both editions' styles live in CSS files, not in Python."""
+    return (WEB_DIR / "pages" / name).read_text(encoding="utf-8")
+
+
 _VENDOR = WEB_DIR / "vendor" / "onnxruntime-web"
 #: Served name (under static/) -> the file in the package.
 STATIC_FILES: dict[str, Path] = {

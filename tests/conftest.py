@@ -17,14 +17,17 @@ import pytest
 import torch
 
 from trainers.data import ImageData, synthetic_dataset
-from trainers.engine import GANTrainer, JsonlLogger, TrainConfig
-from trainers.registry import get_spec
+from trainers.engine import GANTrainer, TrainConfig
+from trainers.loop import JsonlLogger
+from trainers.registry import families, get_spec
 
 IMAGE_SHAPE = (1, 8, 8)
 NUM_CLASSES = 2
-FAMILIES = ("mlp-gan", "dcgan", "cgan")
+#: Every family that samples from noise, as the registry lists them (a new one is tested too).
+FAMILIES = tuple(spec.name for spec in families(trainer="gan"))
 
-# Small enough to train in milliseconds, but every layer type of the real family is present.
+# Small enough to train in milliseconds, but every layer type of the real family is present
+# (a family without an entry trains at its own default size).
 TINY_OVERRIDES: dict[str, dict[str, Any]] = {
     "mlp-gan": {"latent_dim": 8, "g_hidden": (16,), "d_hidden": (16,)},
     "dcgan": {"latent_dim": 8, "channels": (8, 4)},
@@ -56,7 +59,7 @@ def build_trainer(
     """A GANTrainer for a tiny version of ``model`` on tiny synthetic data."""
     spec = get_spec(model)
     data = data if data is not None else tiny_data()
-    overrides = {**TINY_OVERRIDES[model], **(model_overrides or {})}
+    overrides = {**TINY_OVERRIDES.get(model, {}), **(model_overrides or {})}
     model_config = spec.make_config(data.image_shape, len(data.class_names), **overrides)
     config = TrainConfig(model=model, dataset=data.name, **{**TRAIN_DEFAULTS, **train})
     return GANTrainer(spec, model_config, config, data, "cpu", out_dir, command="pytest")

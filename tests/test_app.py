@@ -3,6 +3,8 @@ gradio_client on a real (loopback) server."""
 
 from __future__ import annotations
 
+import importlib.util
+import re
 import socket
 from pathlib import Path
 
@@ -49,13 +51,33 @@ def test_training_flag_follows_space_id() -> None:
     assert training_enabled({"SPACE_ID": "x", "GAN_EXPLORER_ENABLE_TRAINING": "1"}) is True
 
 
-def test_tabs_never_import_the_app_and_a_broken_tab_fails_the_start(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for path in (Path(explorer_app.__file__).parent / "tabs").glob("*.py"):
-        assert "explorer.gradio_ui.app" not in path.read_text(), path.name
+def test_no_import_circles_and_no_front_end_in_the_core() -> None:
+    """benchmarks/code_shape.py's graph: every import, wherever it stands, between the
+    project's own modules; the core (trainers/, explorer/ outside the two editions and the
+    launcher that starts them) never imports Gradio or Streamlit."""
+    shape = _code_shape()
+    graph = shape.import_graph()
+    assert "explorer.gradio_ui.app" in graph["explorer.launcher"]  # the graph sees lazy imports
+    assert shape.circles(graph) == []
+    editions = ("explorer.gradio_ui", "explorer.streamlit_ui")
+    for name, path in shape.module_files().items():
+        if name.startswith(editions) or name == "explorer.launcher":  # it starts either one
+            continue
+        text = path.read_text()
+        assert not re.search(r"^\s*(import|from) (gradio|streamlit)\b", text, re.M), name
 
-    def broken(*_args, **_kwargs) -> None:  # HARDEN: build_tab now takes limits, hosted
+
+def _code_shape():
+    spec = importlib.util.spec_from_file_location(
+        "code_shape", Path(__file__).resolve().parents[1] / "benchmarks" / "code_shape.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_broken_tab_fails_the_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args, **_kwargs) -> None:
         raise RuntimeError("a broken tab")
 
     monkeypatch.setattr(explorer_app.stylise, "build_tab", broken)

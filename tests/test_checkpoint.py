@@ -20,7 +20,9 @@ from trainers.checkpoint import (
     save_checkpoint,
 )
 from trainers.cli import main
-from trainers.engine import GANTrainer, JsonlLogger, Step
+from trainers.engine import GANTrainer
+from trainers.events import Step
+from trainers.loop import JsonlLogger
 
 # --- a pickle payload that leaves a mark if anything ever unpickles it --------------------------
 

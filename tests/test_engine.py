@@ -14,8 +14,10 @@ from trainers import engine
 from trainers.checkpoint import read_meta
 from trainers.data import synthetic_dataset
 from trainers.device import autocast, pick_device, resolve_precision
-from trainers.engine import GANTrainer, TrainConfig, TrainingDiverged, image_grid
+from trainers.engine import GANTrainer, TrainConfig
 from trainers.events import CallbackList, Checkpointed, Finished, Samples, Step
+from trainers.images import make_grid
+from trainers.loop import TrainingDiverged
 from trainers.losses import LOSSES
 from trainers.registry import get_spec
 
@@ -275,7 +277,7 @@ def test_sample_grid_layout():
     grid = trainer.sample_grid()
     assert grid.shape == (2 * (8 + 2) + 2, 4 * (8 + 2) + 2, 1) and grid.dtype == np.uint8
     images = np.full((3, 2, 2, 1), 255, dtype=np.uint8)
-    out = image_grid(images, nrow=2, padding=1)
+    out = make_grid(images, nrow=2, padding=1)
     assert out.shape == (2 * 3 + 1, 2 * 3 + 1, 1)
     assert out.sum() == 3 * 4 * 255  # three images, zero padding
 

@@ -25,8 +25,9 @@ import torch
 from tests.conftest import build_trainer
 from trainers import checkpoint as ckpt
 from trainers import cli
-from trainers.engine import GANTrainer, TrainingDiverged
+from trainers.engine import GANTrainer
 from trainers.events import Checkpointed, Finished, Step
+from trainers.loop import TrainingDiverged
 from trainers.runlock import LOCK_FILE, RunLock, RunLockedError
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -29,13 +29,15 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from explorer import checkpoints
-from explorer import live_training as lt
 from explorer import stylise as stylise_core
 from explorer.ask_d import on_ask
 from explorer.gradio_ui.tabs import classes, convlab, generate, inside, interpolate, train
 from explorer.gradio_ui.tabs import playground as pg_tab
 from explorer.gradio_ui.tabs import translate as translate_tab
 from explorer.gradio_ui.tabs.uploads import CheckedImage
+from explorer.jobs import JobBusyError
+from explorer.live_training import job as live_job
+from explorer.live_training.places import RUNS_ENV
 from tests.conftest import train_run
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -359,14 +361,14 @@ def test_translate(cyclegan_key, data, upload_dir) -> None:
 @pytest.fixture
 def no_training_jobs(tmp_path, monkeypatch):
     """Runs go to tmp_path; a valid form is checked but never trains (start_job is replaced)."""
-    monkeypatch.setenv(lt.RUNS_ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
 
     def check_only(options, owner, **kwargs):
         if kwargs.get("data") is None and kwargs.get("resume_dir") is None:
             options.check()
-        raise lt.JobBusyError("(checked only)")
+        raise JobBusyError("(checked only)")
 
-    monkeypatch.setattr(lt, "start_job", check_only)
+    monkeypatch.setattr(live_job, "start_job", check_only)
 
 
 @FUZZ

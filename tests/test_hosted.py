@@ -21,7 +21,6 @@ from gradio.data_classes import FileData
 from gradio.utils import get_upload_folder
 from PIL import Image
 
-from explorer import live_training as lt
 from explorer.context import (
     HOSTED_LIMITS,
     ExplorerContext,
@@ -34,6 +33,9 @@ from explorer.gradio_ui.tabs import train
 from explorer.gradio_ui.tabs import translate as translate_tab
 from explorer.gradio_ui.tabs.uploads import CheckedImage
 from explorer.live_training import form
+from explorer.live_training.form import JobOptions
+from explorer.live_training.job import current_job
+from explorer.live_training.places import CHECKPOINTS_ENV, RUNS_ENV
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -202,11 +204,11 @@ def test_translate_refuses_a_9000x50_image_in_a_sentence(tmp_path: Path) -> None
 
 @pytest.fixture
 def live_dirs(tmp_path, monkeypatch):
-    monkeypatch.setenv(lt.RUNS_ENV, str(tmp_path / "runs"))
-    monkeypatch.setenv(lt.CHECKPOINTS_ENV, str(tmp_path / "checkpoints"))
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv(CHECKPOINTS_ENV, str(tmp_path / "checkpoints"))
     monkeypatch.delenv("SPACE_ID", raising=False)
     yield tmp_path
-    job = lt.current_job()
+    job = current_job()
     if job is not None:
         job.stop()
 
@@ -256,12 +258,12 @@ def test_a_visitor_stops_and_exports_only_their_own_job(live_dirs: Path) -> None
         pictures.append(str(path))
     state, status, *_, timer = start_hosted({}, values(data="upload", upload=pictures), "alice")
     assert timer.active, status
-    job = lt.current_job()
+    job = current_job()
     assert job is not None and job.owner_id == "alice" and job.options.dataset == "your images"
     assert job.trainer.config.max_seconds == HOSTED_LIMITS.train_seconds  # capped time budget
     assert "not yours" in train.on_stop({}, visitor("bob"))
     assert "not yours" in train.on_stop({"job_id": "made-up"}, visitor("bob"))
-    assert lt.current_job() is job and not job.stop_event.is_set()
+    assert current_job() is job and not job.stop_event.is_set()
     assert "Nothing to animate" in train.on_gif({}, hosted=True)[1]  # bob has no run
     assert "Stopping" in train.on_stop({}, visitor("alice"))  # the same browser session
     assert job.join(30)
@@ -275,7 +277,7 @@ def test_a_visitor_stops_and_exports_only_their_own_job(live_dirs: Path) -> None
         state, 12, None, visitor("alice"), hosted=True, limits=HOSTED_LIMITS
     )
     assert "your images" in status, status  # resumed on the same uploaded pictures
-    lt.current_job().join(30)
+    current_job().join(30)
 
 
 # --- every choice of every dropdown works or says why ----------------------------------------
@@ -302,7 +304,7 @@ def test_every_train_dropdown_choice_works_or_says_why(live_dirs: Path) -> None:
         for loss in loss_spec.choices
     ]
     for model, preset, loss in dict.fromkeys(combos):
-        options = lt.JobOptions.from_values(values(model=model, preset=preset, loss=loss, steps=1))
+        options = JobOptions.from_values(values(model=model, preset=preset, loss=loss, steps=1))
         options.check(dataset=True)
         spec = get_spec(model)
         config = spec.make_config(data.image_shape, 10, preset=options.preset)
@@ -313,19 +315,25 @@ def test_every_train_dropdown_choice_works_or_says_why(live_dirs: Path) -> None:
         assert all(np.isfinite(v) for v in step.losses.values()), (model, preset, loss)
     for data_choice, _ in [(value, label) for label, value in form.HOSTED_DATA_CHOICES]:
         try:
-            lt.JobOptions.from_values(values(data=data_choice)).check(
-                dataset=data_choice != "upload"
-            )
+            JobOptions.from_values(values(data=data_choice)).check(dataset=data_choice != "upload")
         except ValueError as error:  # says why in words (the 2-D sets live in the playground)
             assert data_choice == form.TOY_DATA and "2-D playground" in str(error)
 
 
-def test_launch_defaults_of_a_hosted_app() -> None:
-    calls = []
-    ctx = SimpleNamespace(limits=HOSTED_LIMITS)
-    explorer_app._hosted_launch(lambda *a, **k: calls.append(k), ctx, show_error=True)
-    assert calls == [{"max_file_size": "16mb", "show_error": False}]
-    time.sleep(0)  # (nothing is launched)
+def test_a_hosted_app_launches_with_the_upload_cap_and_no_error_details(tmp_path: Path) -> None:
+    demo = explorer_app.build_app([tmp_path], include_default=False, hosted=True)
+    port = free_port()
+    demo.launch(  # the caller asks for error details: a hosted app never shows them
+        prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True,
+        show_error=True,
+    )  # fmt: skip
+    try:
+        assert demo.max_file_size == HOSTED_LIMITS.upload_mb * 1024 * 1024
+        assert demo.show_error is False
+        page = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30).read()
+        assert b"GAN Explorer" in page
+    finally:
+        demo.close()
 
 
 def test_sweeper_deletes_old_temp_files_but_keeps_start_values(tmp_path: Path) -> None:

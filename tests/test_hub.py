@@ -24,7 +24,7 @@ import yaml
 from huggingface_hub import HfApi, ModelCard, constants
 from huggingface_hub.errors import LocalTokenNotFoundError
 
-from trainers import hub
+from trainers import hub, hub_pull
 from trainers.checkpoint import META_FILE, TRAIN_STATE_FILE, WEIGHTS_FILE, load_checkpoint
 from trainers.cli import main as gan_train
 from trainers.pipeline import GANPipeline
@@ -104,9 +104,9 @@ def tiny_dcgan(trained_run) -> Path:
     ],
 )
 def test_parse_hub_uri(text, expected):
-    assert hub.parse_hub_uri(text) == expected
+    assert hub_pull.parse_hub_uri(text) == expected
     if str(text).startswith("hf:"):
-        assert hub.is_hub_uri(text)
+        assert hub_pull.is_hub_uri(text)
 
 
 @pytest.mark.parametrize(
@@ -120,15 +120,15 @@ def test_parse_hub_uri(text, expected):
     ],
 )
 def test_bad_hub_uris_are_refused_in_one_line(text, words):
-    with pytest.raises(hub.HubError, match=words) as info:
-        hub.parse_hub_uri(text)
+    with pytest.raises(hub_pull.HubError, match=words) as info:
+        hub_pull.parse_hub_uri(text)
     assert "\n" not in str(info.value)
 
 
 def test_local_paths_are_not_hub_uris():
     for text in ("runs/dcgan", "/abs/hf/x", "pretrained/cgan-mnist", Path("hfx/a")):
-        assert not hub.is_hub_uri(text)
-        assert hub.resolve_checkpoint_path(text) == Path(text)
+        assert not hub_pull.is_hub_uri(text)
+        assert hub_pull.resolve_checkpoint_path(text) == Path(text)
 
 
 # --- resolution against a cache --------------------------------------------------------------
@@ -136,7 +136,7 @@ def test_local_paths_are_not_hub_uris():
 
 def test_hf_uri_loads_like_the_local_checkpoint(hub_cache, tiny_cgan):
     snapshot = add_hub_repo(hub_cache, "alice/tiny-cgan", checkpoint_files(tiny_cgan))
-    assert hub.resolve_checkpoint_path("hf://alice/tiny-cgan") == snapshot
+    assert hub_pull.resolve_checkpoint_path("hf://alice/tiny-cgan") == snapshot
     local = GANPipeline.from_pretrained(tiny_cgan)(n=6, seed=3)
     for path in ("hf://alice/tiny-cgan", Path("hf://alice/tiny-cgan")):
         remote = GANPipeline.from_pretrained(path)(n=6, seed=3)
@@ -148,15 +148,15 @@ def test_hf_uri_loads_like_the_local_checkpoint(hub_cache, tiny_cgan):
 def test_revisions_pick_their_own_snapshot(hub_cache, tiny_cgan, tiny_dcgan):
     main = add_hub_repo(hub_cache, "alice/tiny", checkpoint_files(tiny_cgan))
     v1 = add_hub_repo(hub_cache, "alice/tiny", checkpoint_files(tiny_dcgan), "v1", "b" * 40)
-    assert hub.resolve_checkpoint_path("hf://alice/tiny") == main
-    assert hub.resolve_checkpoint_path("hf://alice/tiny@main") == main
-    assert hub.resolve_checkpoint_path("hf://alice/tiny@v1") == v1
-    assert hub.resolve_checkpoint_path(f"hf://alice/tiny@{'b' * 40}") == v1  # a commit
+    assert hub_pull.resolve_checkpoint_path("hf://alice/tiny") == main
+    assert hub_pull.resolve_checkpoint_path("hf://alice/tiny@main") == main
+    assert hub_pull.resolve_checkpoint_path("hf://alice/tiny@v1") == v1
+    assert hub_pull.resolve_checkpoint_path(f"hf://alice/tiny@{'b' * 40}") == v1  # a commit
     assert load_checkpoint("hf://alice/tiny@v1").spec.name == "dcgan"
     assert load_checkpoint("hf://alice/tiny").spec.name == "cgan"
-    assert hub.snapshot_name(main) == "alice/tiny"
-    assert hub.snapshot_name(v1) == "alice/tiny@v1"
-    assert hub.snapshot_name(tiny_cgan) is None
+    assert hub_pull.snapshot_name(main) == "alice/tiny"
+    assert hub_pull.snapshot_name(v1) == "alice/tiny@v1"
+    assert hub_pull.snapshot_name(tiny_cgan) is None
 
 
 class _Sentinel:
@@ -187,10 +187,10 @@ def test_a_repo_holding_a_pickle_is_refused_by_name(hub_cache, tiny_cgan, tmp_pa
     files = checkpoint_files(tiny_cgan) | {name: payload}
     add_hub_repo(hub_cache, "mallory/tiny", files)
     for call in (
-        lambda: hub.resolve_checkpoint_path("hf://mallory/tiny"),
+        lambda: hub_pull.resolve_checkpoint_path("hf://mallory/tiny"),
         lambda: GANPipeline.from_pretrained("hf://mallory/tiny"),
     ):
-        with pytest.raises(hub.HubError) as info:
+        with pytest.raises(hub_pull.HubError) as info:
             call()
         message = str(info.value)
         assert f"hf://mallory/tiny holds {name}" in message and kind in message
@@ -200,8 +200,8 @@ def test_a_repo_holding_a_pickle_is_refused_by_name(hub_cache, tiny_cgan, tmp_pa
 
 
 def test_offline_and_uncached_fails_in_one_line_naming_the_repo(hub_cache):
-    with pytest.raises(hub.HubError) as info:
-        hub.resolve_checkpoint_path("hf://nobody/nothing@v2")
+    with pytest.raises(hub_pull.HubError) as info:
+        hub_pull.resolve_checkpoint_path("hf://nobody/nothing@v2")
     message = str(info.value)
     assert message.startswith("hf://nobody/nothing@v2 is not in the Hugging Face cache")
     assert "HF_HUB_OFFLINE=1" in message and "gan-train pull nobody/nothing@v2" in message
@@ -252,9 +252,9 @@ def test_no_network_cached_loads_and_uncached_says_so(hub_cache, tiny_cgan, monk
 
     monkeypatch.setattr(HfApi, "repo_info", repo_info)
     snapshot = add_hub_repo(hub_cache, "alice/tiny-cgan", checkpoint_files(tiny_cgan))
-    assert hub.resolve_checkpoint_path("hf://alice/tiny-cgan") == snapshot
-    with pytest.raises(hub.HubError, match="the Hub cannot be reached") as info:
-        hub.resolve_checkpoint_path("hf://nobody/nothing")
+    assert hub_pull.resolve_checkpoint_path("hf://alice/tiny-cgan") == snapshot
+    with pytest.raises(hub_pull.HubError, match="the Hub cannot be reached") as info:
+        hub_pull.resolve_checkpoint_path("hf://nobody/nothing")
     assert "gan-train pull nobody/nothing" in str(info.value)
     assert calls == ["alice/tiny-cgan", "nobody/nothing"]
 
@@ -282,7 +282,7 @@ def test_explorer_lists_hub_checkpoints(hub_cache, tiny_cgan, tiny_dcgan, tmp_pa
     empty = tmp_path / "no-pretrained"
     empty.mkdir()
     monkeypatch.setenv("GAN_EXPLORER_PRETRAINED", str(empty))
-    monkeypatch.setenv(hub.CHECKPOINTS_ENV, "hf://alice/tiny@v1, hf://nobody/nothing")
+    monkeypatch.setenv(hub_pull.CHECKPOINTS_ENV, "hf://alice/tiny@v1, hf://nobody/nothing")
     catalog = checkpoints.discover([], include_default=True)
     assert catalog.keys() == ["alice/tiny@v1"]
     assert catalog.load("alice/tiny@v1").spec.name == "dcgan"
@@ -464,7 +464,7 @@ def test_deploy_space_dry_run_folder(tiny_cgan, tmp_path):
         "requirements.txt",
         "trainers/__init__.py",
         "trainers/hub.py",
-        "explorer/app.py",
+        "explorer/gradio_ui/app.py",
         "explorer/deploy.py",
     ):
         assert name in files
@@ -574,21 +574,10 @@ def test_deploy_space_uploads_a_space(tiny_cgan, monkeypatch):
 
 
 def test_gan_explorer_has_the_deploy_space_command(tmp_path, capsys):
-    from explorer.gradio_ui.app import main
+    from explorer.launcher import main  # the gan-explorer console script
 
-    with pytest.raises(SystemExit) as exit_info:
-        main(
-            [
-                "deploy-space",
-                "alice/x",
-                "--checkpoints",
-                "hf://alice/tiny",
-                "--dry-run",
-                "--out",
-                str(tmp_path / "s"),
-            ]
-        )
-    assert exit_info.value.code == 0
+    argv = ["deploy-space", "alice/x", "--checkpoints", "hf://alice/tiny"]
+    assert main([*argv, "--dry-run", "--out", str(tmp_path / "s")]) == 0
     assert "dry run: wrote the Space alice/x" in capsys.readouterr().out
 
 

@@ -14,7 +14,22 @@ import numpy as np
 import pytest
 import torch
 
-from explorer import live_training as lt
+from explorer.context import ENABLE_ENV, training_enabled
+from explorer.jobs import JobBusyError
+from explorer.live_training.export import make_gif
+from explorer.live_training.form import JobOptions
+from explorer.live_training.job import (
+    TrainingDisabledError,
+    TrainingJob,
+    current_job,
+    expire_live_runs,
+    history_from_log,
+    save_checkpoint,
+    start_job,
+)
+from explorer.live_training.page import GRID_SIDE
+from explorer.live_training.places import CHECKPOINTS_ENV, RUNS_ENV
+from explorer.live_training.quality import make_quality_probe
 from trainers.checkpoint import load_checkpoint
 from trainers.data import synthetic_dataset
 
@@ -24,11 +39,11 @@ TINY = {"g_hidden": (16,), "d_hidden": (16,), "latent_dim": 8, "batchnorm": Fals
 @pytest.fixture(autouse=True)
 def isolated(tmp_path, monkeypatch):
     """Runs and checkpoints go to tmp_path; no job outlives a test."""
-    monkeypatch.setenv(lt.RUNS_ENV, str(tmp_path / "runs"))
-    monkeypatch.setenv(lt.CHECKPOINTS_ENV, str(tmp_path / "checkpoints"))
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv(CHECKPOINTS_ENV, str(tmp_path / "checkpoints"))
     monkeypatch.delenv("SPACE_ID", raising=False)
     yield
-    job = lt.current_job()
+    job = current_job()
     if job is not None:
         job.stop()
 
@@ -38,18 +53,18 @@ def data():
     return synthetic_dataset((1, 8, 8), num_classes=4, n=256, seed=0)
 
 
-def _start(data, steps: int = 30, owner: str = "tester", **kwargs) -> lt.TrainingJob:
-    options = lt.JobOptions(
+def _start(data, steps: int = 30, owner: str = "tester", **kwargs) -> TrainingJob:
+    options = JobOptions(
         model="mlp-gan", dataset="synthetic", train={"batch_size": 16, "steps": steps}
     )
-    return lt.start_job(options, owner, data=data, device="cpu", model_overrides=TINY, **kwargs)
+    return start_job(options, owner, data=data, device="cpu", model_overrides=TINY, **kwargs)
 
 
 def _training_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("gan-explorer-training")]
 
 
-def _wait_for_step(job: lt.TrainingJob, step: int, timeout: float = 20.0) -> None:
+def _wait_for_step(job: TrainingJob, step: int, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while job.step < step:
         assert time.monotonic() < deadline, "training did not get going"
@@ -58,7 +73,7 @@ def _wait_for_step(job: lt.TrainingJob, step: int, timeout: float = 20.0) -> Non
 
 def test_stream_yields_increasing_steps_until_done(data) -> None:
     job = _start(data, steps=40)
-    updates = list(lt.stream(job, min_interval=0.02))
+    updates = list(job.follow(0.02))
     steps = [u.step for u in updates]
     assert all(b >= a for a, b in zip(steps, steps[1:], strict=False))
     assert steps[-1] == 40 and updates[-1].finished and updates[-1].reason == "done"
@@ -74,7 +89,7 @@ def test_stream_yields_increasing_steps_until_done(data) -> None:
 def test_stream_rate_is_limited(data) -> None:
     job = _start(data, steps=100_000)
     started = time.monotonic()
-    gen = lt.stream(job, min_interval=0.5, heartbeat=1.0)
+    gen = job.follow(0.5, 1.0)
     updates = [next(gen) for _ in range(3)]
     elapsed = time.monotonic() - started
     gen.close()
@@ -99,7 +114,7 @@ def test_stop_ends_within_one_step(data) -> None:
 def test_stop_through_the_stream(data) -> None:
     job = _start(data, steps=100_000)
     updates = []
-    for update in lt.stream(job, min_interval=0.05):
+    for update in job.follow(0.05):
         updates.append(update)
         if len(updates) == 3:
             job.stop_event.set()
@@ -110,14 +125,14 @@ def test_stop_through_the_stream(data) -> None:
 
 def test_closing_the_stream_stops_and_joins_the_thread(data) -> None:
     job = _start(data, steps=100_000)
-    gen = lt.stream(job, min_interval=0.05)
+    gen = job.follow(0.05)
     next(gen)
     next(gen)
     assert job.is_alive and _training_threads()
     gen.close()  # what Gradio does when the browser tab goes away
     assert not job.is_alive
     assert not _training_threads()
-    assert lt.current_job() is None
+    assert current_job() is None
 
 
 def test_orphaned_job_stops_itself(data) -> None:
@@ -129,20 +144,20 @@ def test_orphaned_job_stops_itself(data) -> None:
 
 def test_resume_continues_steps_and_curves(data) -> None:
     first = _start(data, steps=20)
-    before = list(lt.stream(first, min_interval=0.02))[-1].history
+    before = list(first.follow(0.02))[-1].history
     assert before["step"] == list(range(1, 21))
-    options = lt.JobOptions(train={"steps": 35})
-    second = lt.start_job(options, "tester", resume_dir=first.run_dir, data=data, device="cpu")
+    options = JobOptions(train={"steps": 35})
+    second = start_job(options, "tester", resume_dir=first.run_dir, data=data, device="cpu")
     # resumed at step 20 (the worker thread may already have taken a step or two)
     assert 20 <= second.step <= 35 and second.target == 35
-    updates = list(lt.stream(second, min_interval=0.02))
+    updates = list(second.follow(0.02))
     after = updates[-1].history
     assert after["step"] == list(range(1, 36))  # no gap, no repeat
     assert after["d"][:20] == before["d"] and after["g"][:20] == before["g"]
     assert updates[-1].step == 35
     # a target already reached means "that many more"
-    third = lt.start_job(
-        lt.JobOptions(train={"steps": 5}),
+    third = start_job(
+        JobOptions(train={"steps": 5}),
         "tester",
         resume_dir=first.run_dir,
         data=data,
@@ -154,42 +169,42 @@ def test_resume_continues_steps_and_curves(data) -> None:
 
 def test_one_job_per_machine(data) -> None:
     job = _start(data, steps=100_000, owner="alice")
-    with pytest.raises(lt.JobBusyError, match="alice's mlp-gan"):
+    with pytest.raises(JobBusyError, match="alice's mlp-gan"):
         _start(data, owner="bob")
     job.stop()
     _start(data, steps=2, owner="bob").join(10)  # free again
 
 
 def test_training_switched_off_on_a_space(monkeypatch, data) -> None:
-    assert lt.training_enabled({})
-    assert not lt.training_enabled({"SPACE_ID": "user/space"})
-    assert lt.training_enabled({"SPACE_ID": "user/space", lt.ENABLE_ENV: "1"})
+    assert training_enabled({})
+    assert not training_enabled({"SPACE_ID": "user/space"})
+    assert training_enabled({"SPACE_ID": "user/space", ENABLE_ENV: "1"})
     monkeypatch.setenv("SPACE_ID", "user/space")
-    with pytest.raises(lt.TrainingDisabledError, match=lt.ENABLE_ENV):
+    with pytest.raises(TrainingDisabledError, match=ENABLE_ENV):
         _start(data)
 
 
 def test_save_checkpoint_while_running_and_after(data, tmp_path) -> None:
     job = _start(data, steps=100_000)
     _wait_for_step(job, 3)
-    running = lt.save_checkpoint(job)
+    running = save_checkpoint(job)
     assert running.parent == tmp_path / "checkpoints"
     loaded = load_checkpoint(running)
     assert loaded.spec.name == "mlp-gan" and loaded.meta["step"] >= 3
     job.stop()
-    ended = lt.save_checkpoint(job, name="my model")
+    ended = save_checkpoint(job, name="my model")
     assert load_checkpoint(ended).meta["name"] == "my model"
-    exported = lt.save_checkpoint(None, run_dir=job.run_dir, name="from the folder")
+    exported = save_checkpoint(None, run_dir=job.run_dir, name="from the folder")
     assert load_checkpoint(exported).meta["step"] == job.trainer.step
 
 
 def test_gif_of_the_run(data) -> None:
     job = _start(data, steps=30)
-    list(lt.stream(job, min_interval=0.02))
+    list(job.follow(0.02))
     (job.run_dir / "samples" / "step_000015.png").write_bytes(
         (job.run_dir / "samples" / "step_000001.png").read_bytes()
     )
-    path = lt.make_gif(job.run_dir)
+    path = make_gif(job.run_dir)
     from PIL import Image
 
     with Image.open(path) as gif:
@@ -207,10 +222,10 @@ def test_quality_figure_with_a_reference_classifier(data, tmp_path) -> None:
     )
     job = _start(data, steps=10, classifier_dir=tmp_path / "clf")
     assert job.quality_probe is not None
-    last = list(lt.stream(job, min_interval=0.02))[-1]
+    last = list(job.follow(0.02))[-1]
     assert "classifier-FID" in last.extra["quality_md"]
     assert np.isfinite(last.extra["quality"]["classifier_fid"][-1])
-    assert lt.make_quality_probe("synthetic", data, None, tmp_path / "missing") is None
+    assert make_quality_probe("synthetic", data, None, tmp_path / "missing") is None
 
 
 def test_history_from_the_log_and_the_chart(data) -> None:
@@ -218,7 +233,7 @@ def test_history_from_the_log_and_the_chart(data) -> None:
 
     job = _start(data, steps=12)
     job.join(20)
-    history = lt.history_from_log(job.run_dir / "log.jsonl")
+    history = history_from_log(job.run_dir / "log.jsonl")
     assert history["step"] == list(range(1, 13)) and len(history["d_real"]) == 12
     figure = charts.training_curves(dict(history), loss="non-saturating")
     assert [t.name for t in figure.data] == ["L_D", "L_G", "D(x) real", "D(G(z)) fake"]
@@ -257,7 +272,7 @@ def test_job_options_come_from_the_declared_options() -> None:
     assert "precision" not in names and "sample_every" not in names  # ui=False
     assert {"spectral_norm", "minibatch_std", "latent_dim"} <= set(form.model_specs())
     assert "cyclegan" not in [name for _, name in form.family_choices()]
-    options = lt.JobOptions.from_values(
+    options = JobOptions.from_values(
         _form(
             model="dcgan",
             preset="(none)",
@@ -274,9 +289,9 @@ def test_job_options_come_from_the_declared_options() -> None:
     assert options.model_options == {"spectral_norm": True}  # only what differs from default
     assert options.train_config("mnist").max_seconds == 30.0
     with pytest.raises(ValueError, match="k \\(D steps per G step\\) must be between 1 and 20"):
-        lt.JobOptions.from_values(_form(d_steps=30))
+        JobOptions.from_values(_form(d_steps=30))
     with pytest.raises(ValueError, match="does not train in the browser"):
-        lt.JobOptions(model="cyclegan").check(dataset=False)
+        JobOptions(model="cyclegan").check(dataset=False)
 
 
 def test_pages_start_at_the_classroom_preset_and_the_users_values_win() -> None:
@@ -309,10 +324,10 @@ def test_pages_start_at_the_classroom_preset_and_the_users_values_win() -> None:
     assert hosted["steps"]["value"] == HOSTED_LIMITS.train_steps
     assert hosted["max_seconds"]["value"] == 60.0  # within the visitor's budget already
     # what the page sends: the preset's own values are not overrides, a changed one is
-    options = lt.JobOptions.from_values(_form(**start, model="dcgan", preset="classroom"))
+    options = JobOptions.from_values(_form(**start, model="dcgan", preset="classroom"))
     assert options.model_options == {}
     assert options.train_config("mnist").precision == "fp32"  # the preset's, no widget
-    changed = lt.JobOptions.from_values(
+    changed = JobOptions.from_values(
         _form(**{**start, "minibatch_std": False}, model="dcgan", preset="classroom")
     )
     assert changed.model_options == {"minibatch_std": False}
@@ -358,7 +373,7 @@ def test_train_tab_trains_a_folder_run(tmp_path) -> None:
     assert timer.active and Path(state["run_dir"]).is_dir()
     status, curves, grid, _, timer = _run_tab_until_done(state)
     assert "done" in status and "6 / 6" in status and not timer.active
-    assert grid.ndim == 3 and grid.shape[0] >= train.GRID_SIDE
+    assert grid.ndim == 3 and grid.shape[0] >= GRID_SIDE
     traces = json.loads(curves)["data"]  # the live chart's value: the plotly figure as JSON
     assert [t["name"] for t in traces][:2] == ["L_D", "L_G"] and len(traces) == 4
     options = json.loads((Path(state["run_dir"]) / "options.json").read_text())
@@ -403,10 +418,10 @@ def test_a_hosted_explorer_deletes_old_live_runs_but_not_the_running_one(data, t
     for path in (old, old / "checkpoint", old / "checkpoint" / "meta.json", uploads):
         os.utime(path, (long_ago, long_ago))
     os.utime(fresh, (long_ago, long_ago))  # an old folder with a file written just now
-    assert lt.expire_live_runs(runs_dir=tmp_path) == 1
+    assert expire_live_runs(runs_dir=tmp_path) == 1
     assert not old.exists() and fresh.is_dir() and uploads.is_dir()
     # the running job's folder stays however old it looks (keep_s < 0: every folder is "old")
     job = _start(data, steps=100_000, runs_dir=tmp_path)
     _wait_for_step(job, 1)
-    assert lt.expire_live_runs(keep_s=-3600, runs_dir=tmp_path) == 1  # "fresh-run"
+    assert expire_live_runs(keep_s=-3600, runs_dir=tmp_path) == 1  # "fresh-run"
     assert job.run_dir.is_dir() and uploads.is_dir()

@@ -72,7 +72,7 @@ def test_export_matches_pytorch(tmp_path: Path, family: str, train: dict) -> Non
     overrides = {"conditioning": "projection", "spectral_norm": True} if train.get("loss") else {}
     from conftest import build_trainer
 
-    from trainers.engine import JsonlLogger
+    from trainers.loop import JsonlLogger
 
     trainer = build_trainer(family, out_dir=tmp_path / "run", model_overrides=overrides, **train)
     trainer.run(JsonlLogger(tmp_path / "run" / "log.jsonl", 1))

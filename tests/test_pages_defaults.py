@@ -15,7 +15,6 @@ one small interaction.
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import io
 import json
@@ -33,10 +32,11 @@ from gradio.blocks import BlockFunction
 from gradio.state_holder import SessionState
 from PIL import Image
 
-from explorer import live_training as lt
 from explorer import translate as tr
 from explorer.gradio_ui import app as explorer_app
 from explorer.gradio_ui import benchmark_endpoints
+from explorer.live_training.job import current_job
+from explorer.live_training.places import CHECKPOINTS_ENV, RUNS_ENV, default_checkpoint_dir
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -98,8 +98,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     points.write_text("x,y\n0.5,0.5\n-1,1\n1.5,-0.5\n")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GAN_EXPLORER_CACHE", str(root / "cache"))  # the widget's ONNX exports
-        mp.setenv(lt.RUNS_ENV, str(root / "live-runs"))
-        mp.setenv(lt.CHECKPOINTS_ENV, str(root / "saved-checkpoints"))
+        mp.setenv(RUNS_ENV, str(root / "live-runs"))
+        mp.setenv(CHECKPOINTS_ENV, str(root / "saved-checkpoints"))
         mp.delenv("SPACE_ID", raising=False)
         mp.delenv("GAN_EXPLORER_PUBLIC", raising=False)
         for function in (tr.list_cyclegan_checkpoints, tr.cyclegan_choices, tr.checkpoint_folder):
@@ -176,7 +176,7 @@ def outputs_check(name: str, outputs: list[list[Any]]) -> str:
     if any(last[i] is None for i in pictures.get(name, [])):
         return f"no picture in outputs {pictures[name]}: {last!r:.300}"
     if name == "train_save_checkpoint":
-        saved = lt.default_checkpoint_dir()  # $GAN_EXPLORER_CHECKPOINTS: a tmp folder here
+        saved = default_checkpoint_dir()  # $GAN_EXPLORER_CHECKPOINTS: a tmp folder here
         if not (saved.is_dir() and any(saved.iterdir())):
             return "said it saved a checkpoint, but none was written"
     return ""
@@ -260,7 +260,7 @@ def demo(setup: Setup) -> Iterator[gr.Blocks]:
     app = explorer_app.build_app([setup.checkpoints], include_default=False, enable_training=False)
     benchmark_endpoints.add(app)
     yield app
-    job = lt.current_job()
+    job = current_job()
     if job is not None:
         job.stop()
 
@@ -312,11 +312,11 @@ def test_every_endpoint_answers_its_defaults(demo: gr.Blocks, setup: Setup) -> N
 
 def test_train_start_is_refused_when_training_is_off(demo: gr.Blocks, setup: Setup) -> None:
     """build_app(enable_training=False) greys the buttons out, and its API refuses too."""
-    assert lt.current_job() is None
+    assert current_job() is None
     for name in ("train_start", "train_resume"):
         (sent,) = Caller(demo, setup).call(named_functions(demo)[name])
         assert any("switched off" in text for text in error_texts(sent)), name
-        assert lt.current_job() is None  # no job was started
+        assert current_job() is None  # no job was started
 
 
 def test_the_tables_name_endpoints_the_app_has(demo: gr.Blocks) -> None:
@@ -351,27 +351,11 @@ class Page:
 
 
 def app_pages() -> list[Page]:
-    """The pages of the Streamlit app, read from ``PAGES`` in its entry script (importing the
-    script would run it)."""
-    from explorer.streamlit_ui import APP_FILE
+    """The pages of the Streamlit app, in its order (the core's titles, the edition's modules)."""
+    from explorer.links import TITLES
+    from explorer.streamlit_ui import PAGE_MODULES
 
-    tree = ast.parse(Path(APP_FILE).read_text())
-    (pages,) = [
-        node.value
-        for node in tree.body
-        if isinstance(node, ast.Assign) and [t.id for t in node.targets] == ["PAGES"]
-    ]
-    found = []
-    for call in pages.elts:  # st.Page(page_x.render, title=..., url_path=..., ...)
-        keywords = {k.arg: k.value for k in call.keywords}
-        found.append(
-            Page(
-                call.args[0].value.id,
-                ast.literal_eval(keywords["url_path"]),
-                ast.literal_eval(keywords["title"]),
-            )
-        )
-    return found
+    return [Page(PAGE_MODULES[tab][0], tab, title) for tab, title in TITLES.items()]
 
 
 PAGES = app_pages()
@@ -397,12 +381,12 @@ def streamlit_app(setup: Setup, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(
         sys, "argv", ["app.py", "--checkpoint-dir", str(setup.checkpoints), "--no-pretrained"]
     )
-    monkeypatch.setenv(lt.RUNS_ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
     st_config.set_option("server.address", "127.0.0.1")
     page_translate.checkpoint_choices.clear()  # found once per process: see the tiny CycleGAN
     yield
     page_translate.checkpoint_choices.clear()  # and let later tests see pretrained/ again
-    job = lt.current_job()
+    job = current_job()
     if job is not None:
         job.stop()
 

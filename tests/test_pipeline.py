@@ -21,6 +21,7 @@ from trainers.checkpoint import CheckpointError
 from trainers.cli import main
 from trainers.evaluate import classifier_dir_for
 from trainers.pipeline import GANPipeline, PipelineOutput
+from trainers.registry import families, get_spec
 
 PRETRAINED = Path(__file__).resolve().parents[1] / "pretrained"
 
@@ -108,10 +109,10 @@ def test_output_fields_and_scores_agree_with_score(trained_run):
         pipe.score(np.zeros((2, 28, 28, 1), np.uint8), labels=0)
 
 
-@pytest.mark.parametrize("family", ["dcgan", "cgan"])
+@pytest.mark.parametrize("family", [s.name for s in families(samples_from_noise=True)])
 def test_truncation_zero_gives_the_same_image_in_every_row(trained_run, tmp_path, family):
     run = trained_run(family)
-    label = 1 if family == "cgan" else None
+    label = 1 if get_spec(family).conditional else None
     images, _ = cli_sample(run, tmp_path / "t.npz", 5, 3, 0.0, label)
     assert all(np.array_equal(images[0], image) for image in images[1:])
     pipe = GANPipeline.from_pretrained(run)
@@ -220,12 +221,31 @@ def test_pretrained_dir_is_found_and_the_env_var_overrides_it(tmp_path, monkeypa
     assert not found and "does not exist" in found.problems[0]
 
 
-def test_pretrained_is_package_data():
-    """pyproject ships pretrained/ in the wheel, and the folder is a package importlib finds."""
-    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+def test_the_wheel_ships_every_pretrained_file(monkeypatch):
+    """What setuptools would put into the wheel (build_py's file list, worked out from
+    pyproject.toml without building anything) holds every file of pretrained/: each shipped
+    checkpoint's meta.json and weights, its grids and notes, and the package's __init__.py."""
+    pytest.importorskip("setuptools.config.pyprojecttoml")
+    import warnings
 
-    config = tomllib.loads((PRETRAINED.parent / "pyproject.toml").read_text())["tool"]["setuptools"]
-    assert "pretrained*" in config["packages"]["find"]["include"]
-    patterns = config["package-data"]["pretrained"]
-    assert {"**/*.json", "**/*.safetensors"} <= set(patterns)
-    assert (PRETRAINED / "__init__.py").is_file()
+    from setuptools.config.pyprojecttoml import apply_configuration
+    from setuptools.dist import Distribution
+
+    root = PRETRAINED.parent
+    monkeypatch.chdir(root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # setuptools' deprecation notes about pyproject fields
+        dist = apply_configuration(
+            Distribution({"script_name": "setup.py"}), root / "pyproject.toml"
+        )
+        build_py = dist.get_command_obj("build_py")
+        build_py.ensure_finalized()
+        outputs = build_py.get_outputs(include_bytecode=False)
+    shipped = {Path(p).relative_to(build_py.build_lib).as_posix() for p in outputs}
+    files = [
+        p.relative_to(root).as_posix()
+        for p in PRETRAINED.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    ]
+    assert "pretrained/__init__.py" in files and "pretrained/cgan-mnist/model.safetensors" in files
+    assert sorted(set(files) - shipped) == []

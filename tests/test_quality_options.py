@@ -259,46 +259,49 @@ def test_diffaugment_in_the_gradient_penalty(monkeypatch) -> None:
 
 # --- the classroom preset ------------------------------------------------------------------------
 
-CLASSROOM_MODEL = {"channels": (64, 32), "minibatch_std": True}
-CLASSROOM_TRAIN = {
-    "batch_size": 16,
-    "lr_g": 5e-4,
-    "lr_d": 5e-4,
-    "loss": "non-saturating",
-    "ema_decay": 0.995,
-    "precision": "fp32",
-    "steps": 20_000,
-    "max_seconds": 60.0,
-}
 
+def test_the_classroom_preset_reaches_the_trainer() -> None:
+    """``gan-train dcgan --preset classroom``: the preset's model values shape the networks,
+    its training values drive the optimisers, the EMA and the batches; the user's flags win."""
+    from trainers.engine import GANTrainer
+    from trainers.models.blocks import MinibatchStdDev
 
-def test_classroom_preset_resolves() -> None:
     spec = get_spec("dcgan")
     preset = spec.preset("classroom")
-    assert dict(preset.model) == CLASSROOM_MODEL
-    assert spec.preset_train_values("classroom") == CLASSROOM_TRAIN
-    config = spec.make_config((1, 28, 28), preset="classroom")
-    assert config.channels == CLASSROOM_MODEL["channels"] and config.minibatch_std
-    assert config.latent_dim == 100  # the 28x28 default is kept
-    assert spec.preset_train_values(None) == {}
-    assert get_spec("cgan").preset_train_values("resize-conv") == {}  # a model-only preset
-
-
-def test_classroom_preset_on_the_command_line() -> None:
-    """The preset's training values fill in what the user did not set; flags still win."""
     parser = build_parser()
     data = tiny_data()
-    argv = ["dcgan", "--preset", "classroom", "--dataset", "mnist", "--max-seconds", "60"]
-    config = train_config(parser.parse_args(argv), "dcgan", data)
-    assert config.max_seconds == 60
-    for name, value in CLASSROOM_TRAIN.items():
-        assert getattr(config, name) == value
-    config = train_config(
-        parser.parse_args([*argv, "--batch-size", "8", "--steps", "5"]), "dcgan", data
-    )
-    assert (config.batch_size, config.steps) == (8, 5)
-    plain = train_config(parser.parse_args(["dcgan"]), "dcgan", data)
-    assert plain.lr_g == TrainConfig().lr_g
+
+    def trainer_for(*flags: str) -> GANTrainer:
+        args = parser.parse_args(["dcgan", "--preset", "classroom", *flags])
+        config = train_config(args, "dcgan", data)
+        model = make_model_config(spec, data.image_shape, len(data.class_names), args)
+        return GANTrainer(spec, model, config, data, "cpu")
+
+    trainer = trainer_for()
+    plain = build_trainer("dcgan")
+    assert preset.model["minibatch_std"] and preset.train["ema_decay"] > 0  # what is checked
+    assert any(isinstance(m, MinibatchStdDev) for m in trainer.discriminator.modules())
+    assert not any(isinstance(m, MinibatchStdDev) for m in plain.discriminator.modules())
+    widths = [
+        m.in_channels
+        for m in trainer.generator.modules()
+        if isinstance(m, torch.nn.ConvTranspose2d)
+    ]
+    assert tuple(widths[: len(preset.model["channels"])]) == tuple(preset.model["channels"])
+    assert trainer.ema is not None and trainer.precision == preset.train["precision"]
+    assert trainer.opt_g.param_groups[0]["lr"] == preset.train["lr_g"]
+    assert trainer.opt_d.param_groups[0]["lr"] == preset.train["lr_d"]
+    assert trainer._real_batch()[0].shape[0] == preset.train["batch_size"]
+    assert trainer.config.max_seconds == preset.train["max_seconds"]
+
+    mine = trainer_for("--batch-size", "8", "--lr-g", "0.001", "--ema", "0")
+    assert mine._real_batch()[0].shape[0] == 8 and mine.ema is None
+    assert mine.opt_g.param_groups[0]["lr"] == 0.001
+    assert mine.opt_d.param_groups[0]["lr"] == preset.train["lr_d"]  # not given: the preset's
+    without = train_config(parser.parse_args(["dcgan"]), "dcgan", data)
+    assert without.lr_g == TrainConfig().lr_g and without.ema_decay == 0
+    assert spec.preset_train_values(None) == {}
+    assert get_spec("cgan").preset_train_values("resize-conv") == {}  # a model-only preset
 
 
 def test_every_preset_names_real_fields() -> None:

@@ -10,9 +10,10 @@ import pytest
 import torch
 from torch import nn
 
-from trainers.checkpoint import load_checkpoint, read_meta
+from trainers.checkpoint import CheckpointError, load_checkpoint, read_meta
 from trainers.cli import main
 from trainers.options import option, option_specs
+from trainers.pipeline import GANPipeline
 from trainers.registry import MODELS, ModelSpec, families, get_spec, register, unregister
 
 
@@ -113,9 +114,20 @@ def test_a_family_registered_at_run_time_is_everywhere(tiny_family, tmp_path, ca
     assert families(live_trainable=True)[0] is tiny_family
     assert tiny_family in families(samples_from_noise=True, trainer="gan")
     assert tiny_family not in families(live_trainable=False)
-    from explorer.checkpoints import describe
+    from explorer.checkpoints import CheckpointEntry, describe
 
     assert describe(read_meta(out)).startswith("Tiny GAN")
+
+    # the explorer asks the registry what the family is, never a list of names
+    entry = CheckpointEntry("tiny", out / "checkpoint", read_meta(out), "Tiny")
+    assert not entry.convolutional and not entry.conditional
+    register(tiny_spec(convolutional=True), replace=True)
+    assert entry.convolutional
+    register(tiny_spec(samples_from_noise=False), replace=True)  # as if it translated images
+    with pytest.raises(CheckpointError, match="translates images rather than sampling"):
+        GANPipeline.from_pretrained(out)
+    register(tiny_spec(), replace=True)
+    assert GANPipeline.from_pretrained(out)(n=2, seed=0).images.shape == (2, 28, 28, 1)
 
     # and unregistering removes it again
     unregister("tiny-gan")
@@ -159,6 +171,39 @@ def test_builtin_families():
     cyclegan = get_spec("cyclegan")
     assert cyclegan.trainer == "cyclegan" and cyclegan.display_name == "CycleGAN"
     assert {s.display_name for s in families(trainer="gan")} == {"DCGAN", "cGAN", "MLP-GAN"}
+
+
+def _layers(module: nn.Module) -> set[type]:
+    return {type(m) for m in module.modules()}
+
+
+@pytest.mark.parametrize("spec", families(), ids=lambda spec: spec.name)
+def test_what_a_family_declares_is_what_it_builds(spec):
+    """The answers the explorer and the trainers read from a spec agree with its networks."""
+    config = spec.make_config((3, 32, 32), num_classes=4)
+    generator, discriminator = spec.build(config)
+    convs = {nn.Conv2d, nn.ConvTranspose2d}
+    for net in (generator, discriminator):
+        assert bool(_layers(net) & convs) == spec.convolutional, net.__class__.__name__
+    assert spec.image_to_image == (not spec.samples_from_noise)
+    assert spec.conditional == (getattr(config, "num_classes", 0) == 4)
+    if spec.samples_from_noise:  # G maps z (B, latent_dim) [and labels (B,)] to (B, C, H, W)
+        labels = torch.tensor([0, 3]) if spec.conditional else None
+        with torch.no_grad():
+            images = generator.eval()(torch.zeros(2, config.latent_dim), labels)
+        assert images.shape == (2, 3, 32, 32)
+    else:
+        assert not hasattr(config, "latent_dim")
+
+
+def test_families_filters_by_every_question():
+    for key in ("conditional", "convolutional", "samples_from_noise", "live_trainable"):
+        for value in (True, False):
+            chosen = families(**{key: value})
+            assert chosen == [s for s in families() if getattr(s, key) == value], key
+    assert families(conditional=True, convolutional=False) == [
+        s for s in families() if s.conditional and not s.convolutional
+    ]
 
 
 def test_every_family_declares_its_user_options():

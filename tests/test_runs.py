@@ -12,8 +12,8 @@ import pytest
 from conftest import build_trainer
 
 from explorer import runs
-from trainers.engine import JsonlLogger, SampleSaver, write_run_options
 from trainers.events import CallbackList
+from trainers.loop import JsonlLogger, SampleSaver, write_run_options
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

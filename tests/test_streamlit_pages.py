@@ -23,7 +23,9 @@ from streamlit import config as st_config  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 from explorer import latents  # noqa: E402
-from explorer import live_training as lt  # noqa: E402
+from explorer.live_training.form import JobOptions  # noqa: E402
+from explorer.live_training.job import current_job, start_job  # noqa: E402
+from explorer.live_training.places import CHECKPOINTS_ENV, RUNS_ENV  # noqa: E402
 from explorer.streamlit_ui import APP_FILE  # noqa: E402
 from trainers.data import synthetic_dataset  # noqa: E402
 
@@ -47,12 +49,12 @@ def local_server(checkpoint_dir: Path, tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setattr(
         sys, "argv", ["app.py", "--checkpoint-dir", str(checkpoint_dir), "--no-pretrained"]
     )
-    monkeypatch.setenv(lt.RUNS_ENV, str(tmp_path / "runs"))
-    monkeypatch.setenv(lt.CHECKPOINTS_ENV, str(tmp_path / "checkpoints"))
+    monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
+    monkeypatch.setenv(CHECKPOINTS_ENV, str(tmp_path / "checkpoints"))
     monkeypatch.delenv("SPACE_ID", raising=False)
     st_config.set_option("server.address", "127.0.0.1")
     yield
-    job = lt.current_job()
+    job = current_job()
     if job is not None:
         job.stop()
 
@@ -129,10 +131,11 @@ def test_generate_draws_on_the_server_when_the_widget_steps_aside() -> None:
 def test_generate_shows_exactly_the_pipeline_samples(checkpoint_dir: Path) -> None:
     """With the sliders at 0 the grid is drawn from ``pipe(n, seed, truncation)``'s pixels."""
     from explorer.streamlit_ui import page_generate, shared
+    from explorer.views import GenerateParams
 
     path = str(checkpoint_dir / "dcgan-tiny" / "checkpoint")
     stamp = (Path(path) / "model.safetensors").stat().st_mtime_ns
-    grid = page_generate.sample_grid(path, stamp, 3, 2, 0.7, None, ((0, 0.0),), (0.0,) * 5)
+    grid = page_generate.sample_grid(path, stamp, GenerateParams(seed=3, grid=2, truncation=0.7))
     out = shared.pipeline_at(path, stamp)(n=4, seed=3, truncation=0.7)
     expected = latents.captioned_grid(out.images, 2, latents.score_captions(out.scores), out.scores)
     assert np.array_equal(np.asarray(Image.open(io.BytesIO(grid.png))), expected)
@@ -319,7 +322,7 @@ def test_train_page_form_comes_from_the_configs_and_explains_a_bad_start() -> No
     next(b for b in at.button if "Start" in b.label).click().run()
     assert_clean(at)
     assert "image folder" in at.error[0].value  # from JobOptions.from_values
-    assert lt.current_job() is None
+    assert current_job() is None
 
 
 def test_train_page_is_off_on_a_space(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -336,11 +339,9 @@ def test_the_live_panel_follows_a_running_job() -> None:
 
     assert page_train.live_view("no-such-job") is None
     data = synthetic_dataset((1, 8, 8), num_classes=2, n=64, seed=0)
-    options = lt.JobOptions(
-        model="mlp-gan", dataset="synthetic", train={"batch_size": 8, "steps": 60}
-    )
+    options = JobOptions(model="mlp-gan", dataset="synthetic", train={"batch_size": 8, "steps": 60})
     tiny = {"g_hidden": (16,), "d_hidden": (16,), "latent_dim": 8, "batchnorm": False}
-    job = lt.start_job(options, "tester", data=data, device="cpu", model_overrides=tiny)
+    job = start_job(options, "tester", data=data, device="cpu", model_overrides=tiny)
     seen = []
     deadline = time.monotonic() + 60
     while (view := page_train.live_view(job.id)) is not None and not view.finished:
@@ -365,7 +366,7 @@ def test_a_hosted_train_page_takes_no_server_paths_and_keeps_the_limits() -> Non
     assert at.number_input(key="k:train.steps").value == HOSTED_LIMITS.train_steps
     at.number_input(key="k:train.steps").set_value(HOSTED_LIMITS.train_steps + 1)
     next(b for b in at.button if "Start" in b.label).click().run()
-    assert "at most" in at.error[0].value and lt.current_job() is None
+    assert "at most" in at.error[0].value and current_job() is None
 
 
 # --- the command ------------------------------------------------------------------------------

@@ -323,3 +323,45 @@ def test_explorer_schedule_choice_reaches_the_config_and_says_where_the_steps_go
     fast = core.schedule_summary(200, 256, "coarse-to-fine")
     assert fast == "133 steps at 64 px → 50 at 128 px → 17 at 256 px"
     assert core.schedule_summary(200, 256, "single") == "200 steps at 256 px"
+
+
+def test_a_second_stylise_start_waits_for_the_running_one_and_is_refused_after_the_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One style transfer per machine for both editions: a second Start waits as a queue would,
+    and starts once the first ends; while it still runs after the wait, it is refused."""
+
+    from explorer import stylise
+    from explorer.jobs import JobBusyError, JobSlot
+
+    class FakeJob:
+        def __init__(self, number: int) -> None:
+            self.id = str(number)
+            self.done = threading.Event()
+            self.stop_event = threading.Event()
+
+        @property
+        def is_alive(self) -> bool:
+            return not self.done.is_set()
+
+        def join(self, timeout: float | None = None) -> None:
+            self.done.wait(timeout)
+
+        def stop(self) -> None:
+            self.done.set()
+
+    started: list[FakeJob] = []
+
+    def fake_start(*_args, **_kwargs) -> FakeJob:
+        started.append(FakeJob(len(started)))
+        return started[-1]
+
+    monkeypatch.setattr(stylise, "SLOT", JobSlot("style transfer"))
+    monkeypatch.setattr(stylise, "start_stylise", fake_start)
+    first = stylise.start_one(None, None, None)
+    with pytest.raises(JobBusyError, match="still running"):
+        stylise.start_one(None, None, None, wait_s=0.05)
+    assert len(started) == 1  # a refused start started nothing
+    threading.Timer(0.1, first.done.set).start()
+    second = stylise.start_one(None, None, None, wait_s=10)
+    assert second is not first and stylise.SLOT.current() is second

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from explorer import checkpoints, summary
+from explorer import summary
 from explorer.checkpoints import discover
 
 SHIPPED = discover()
@@ -43,7 +43,7 @@ def test_every_shipped_checkpoint_has_figures_with_help_and_no_key_dump(key: str
     assert entry.conditional == any("class asked for" in t for t in texts)
     line = result.text()
     assert not re.search(r"[a-z]+_[a-z]+", line), line  # no metric keys like confident_share
-    markdown = checkpoints.summary_markdown(entry)
+    markdown = summary.summary_markdown(summary.model_summary(entry.meta))
     assert markdown.startswith(f"**{result.headline}**") and texts[0] in markdown
     page = summary.summary_html(result)
     assert page.count('class="gx-figure" title="') == len(texts)

@@ -16,6 +16,7 @@ import pytest
 from trainers import tracking
 from trainers.cli import build_parser, main
 from trainers.events import Finished, Samples, Step
+from trainers.registry import families
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -58,7 +59,7 @@ def test_report_to_values_and_none_changes_nothing(tmp_path: Path) -> None:
     # every trainer's command line has the flag, with the same choices
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command").choices
-    for command in ("dcgan", "mlp-gan", "cgan", "cyclegan", "style"):
+    for command in [*(spec.cli_command for spec in families()), "style"]:
         flag = next(a for a in sub[command]._actions if a.dest == "report_to")
         assert tuple(flag.choices) == tracking.REPORT_TO
 

@@ -29,6 +29,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from trainers.errors import CheckpointError
+from trainers.hub_pull import resolve_checkpoint_path
 from trainers.registry import ModelSpec, config_from_dict, get_spec
 
 FORMAT_VERSION = 1
@@ -36,10 +38,6 @@ KIND = "gan-explorer-checkpoint"
 META_FILE = "meta.json"
 WEIGHTS_FILE = "model.safetensors"
 TRAIN_STATE_FILE = "train_state.safetensors"
-
-
-class CheckpointError(ValueError):
-    """A file that is not a usable GAN Explorer checkpoint. The message names the file and why."""
 
 
 class CheckpointWriteError(CheckpointError):
@@ -126,12 +124,9 @@ def _sniff_foreign_file(path: Path) -> str:
 
 def resolve_checkpoint_dir(path: str | Path) -> Path:
     """The checkpoint folder for a path that names it, its meta.json, its weights or a run folder;
-    ``hf://OWNER/NAME[@REV]`` is downloaded into (or found in) the Hugging Face cache first."""
-    if os.fspath(path).replace("\\", "/").startswith("hf:/"):  # also Path("hf://a/b") == hf:/a/b
-        from trainers.hub import resolve_checkpoint_path  # huggingface_hub only when needed
-
-        path = resolve_checkpoint_path(path)
-    path = Path(path)
+    ``hf://OWNER/NAME[@REV]`` is downloaded into (or found in) the Hugging Face cache first
+    (:func:`trainers.hub_pull.resolve_checkpoint_path`: every loader goes through this door)."""
+    path = resolve_checkpoint_path(path)  # a local path comes back unchanged
     if path.is_file():
         if path.name in (META_FILE, WEIGHTS_FILE):
             return path.parent

@@ -7,6 +7,13 @@ Each step:
     z ~ N(0, I)
     G <- G - lr_g * grad L_G(D(G(z)))               # D frozen (only G's optimiser steps)
 
+Read ``GANTrainer.train_step``, then ``d_step`` (1) and ``g_step`` (2), top to bottom, as in
+pytorch/examples' dcgan/main.py. Every option is one named helper called from there, or an
+identity when it is off: ``self.augment`` (DiffAugment), ``autocast`` (mixed precision),
+``_class_loss`` (AC-GAN), ``_gradient_penalty`` (WGAN-GP), ``frozen`` (D during G's update),
+``_update`` (zero_grad, backward, step), ``_update_ema`` (the EMA of G); ``d_train`` and
+``g_train`` are D and G, or their DDP wrappers on several processes.
+
 The engine knows nothing about printing or plotting: it reports ``Step``/``Samples``/
 ``Checkpointed``/``Finished`` events to a callback (see trainers/events.py). The run loop it
 shares with the CycleGAN trainer is trainers/loop.py; its options are ``TrainConfig`` below.
@@ -21,7 +28,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from functools import partial
 from pathlib import Path
@@ -39,14 +47,7 @@ from trainers.diffaugment import DiffAugment, parse_policy
 from trainers.distributed import Distributed, resume_batch_size
 from trainers.events import Step
 from trainers.images import make_grid
-from trainers.loop import (
-    JsonlLogger,
-    SampleSaver,
-    TrainingDiverged,
-    TrainingLoop,
-    truncate_log,
-    write_run_options,
-)
+from trainers.loop import TrainingDiverged, TrainingLoop, truncate_log
 from trainers.losses import (
     LOSSES,
     check_loss,
@@ -58,25 +59,7 @@ from trainers.losses import (
 )
 from trainers.options import option
 from trainers.registry import ModelSpec, config_from_dict, get_spec
-from trainers.tracking import REPORT_TO, REPORT_TO_HELP
-
-# The loop and run-folder helpers live in trainers/loop.py; importable from here as before.
-__all__ = [
-    "GANTrainer",
-    "JsonlLogger",
-    "SampleSaver",
-    "Step",
-    "TrainConfig",
-    "TrainingDiverged",
-    "TrainingLoop",
-    "ema_with_warmup",
-    "image_grid",
-    "truncate_log",
-    "write_run_options",
-]
-
-#: uint8 (B, H, W, C) -> one grid picture (torchvision's make_grid, see trainers/images.py).
-image_grid = make_grid
+from trainers.tracking import report_to_field
 
 
 @dataclass
@@ -179,9 +162,7 @@ class TrainConfig:
         step=10,
         ui_label="time budget (s)",
     )
-    report_to: str = option(  # trainers/tracking.py: TensorBoard / trackio / W&B
-        "none", REPORT_TO_HELP, choices=REPORT_TO, ui_label="also log to"
-    )
+    report_to: str = report_to_field()  # trainers/tracking.py: TensorBoard / trackio / W&B
     sample_every: int = option(500, "save the fixed-noise grid every N steps (0 = never)", ui=False)
     checkpoint_every: int = option(
         500, "write the checkpoint every N steps (0 = only at the end)", ui=False
@@ -347,122 +328,139 @@ class GANTrainer(TrainingLoop):
     def epoch(self) -> float:
         return self.batches_drawn * self.global_batch / len(self.data)
 
-    # --- the two half-steps of the game --------------------------------------------------------
+    # --- one step of the game: (1) update D, (2) update G ------------------------------------
+
+    def train_step(self) -> Step:
+        """One step: (1) k updates of D, then (2) one update of G; returns the Step event."""
+        start = time.perf_counter()
+        self.generator.train()
+        self.discriminator.train()
+        d_stats = [self.d_step() for _ in range(self.config.d_steps)]  # (1) Goodfellow's k
+        g_stats = self.g_step()  # (2)
+        self.step += 1
+        losses, d_real, d_fake = self._global_stats(d_stats[-1], g_stats)
+        self._stop_if_diverged(losses)
+        elapsed = time.perf_counter() - start
+        return Step(
+            step=self.step,
+            epoch=self.epoch,
+            losses=losses,
+            d_real=d_real,
+            d_fake=d_fake,
+            images_per_s=self.global_batch * self.config.d_steps / max(elapsed, 1e-9),
+            wall_time=self.wall_time(),
+        )
 
     def d_step(self) -> dict[str, float]:
-        """One D update on a real batch and a fresh fake batch (G is not updated)."""
-        cfg = self.config
-        real, labels = self._real_batch()
-        z, _ = self._noise(real.shape[0])
-        fake_labels = labels if self.spec.conditional else None
-        with autocast(self.device, self.precision):
+        """(1) Update D: maximise log D(x) + log(1 - D(G(z))) on a real batch and a fresh fake
+        batch (as the loss asks); G is not updated."""
+        real, labels = self._real_batch()  # (B, C, H, W), (B,) class labels or None
+        z, _ = self._noise(real.shape[0])  # (B, latent_dim); fakes take the real batch's labels
+        labels = labels if self.spec.conditional else None
+        with autocast(self.device, self.precision):  # mixed precision (a no-op in fp32)
             with torch.no_grad():
-                fake = self.generator(z, fake_labels)  # (B, C, H, W); no graph into G
-            # QUALITY: D sees DiffAugment'ed real and fake images (no-op when off); an AC-GAN
-            # also classifies both (Odena et al. 2017)
-            real, fake = self.augment(real, self.rng), self.augment(fake, self.rng)
-            # ACC: real and fake go through D's DDP wrapper (d_train): two forwards, one backward,
-            # safe because buffers are not broadcast (trainers/distributed.py, DDP_KWARGS)
-            real_logits, real_classes = self._discriminate(
-                real, labels if self.spec.conditional else None, self.d_train
-            )
-            fake_logits, fake_classes = self._discriminate(fake, fake_labels, self.d_train)
-            loss = d_loss(cfg.loss, real_logits, fake_logits)
-            if self.class_weight:
-                loss = loss + self.class_weight * (
-                    class_loss(real_classes, labels) + class_loss(fake_classes, fake_labels)
-                )
-        if cfg.loss == "wgan-gp":
-            # ACC: the penalty runs on the UNWRAPPED D: its inner torch.autograd.grad (w.r.t. the
-            # mixed images only) never enters DDP, which does not support autograd.grad; the outer
-            # backward below still all-reduces the penalty's share of D's gradients, because
-            # DDP's hooks sit on the parameters, not on the wrapper's forward. Mixing weights:
-            # the global batch's, this process's rows (as the noise).
-            alpha = self._draw(torch.rand, real.shape[0], *[1] * (real.dim() - 1))  # (B, 1, 1, 1)
-            loss = loss + cfg.gp_weight * gradient_penalty(
-                self.discriminator, real, fake.float(), fake_labels, alpha=alpha
-            )
-        self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_d.step()
+                fake = self.generator(z, labels)  # (B, C, H, W); no graph into G
+            real, fake = self.augment(real, self.rng), self.augment(fake, self.rng)  # DiffAugment
+            real_logits, real_classes = self._discriminate(real, labels, self.d_train)  # (B,)
+            fake_logits, fake_classes = self._discriminate(fake, labels, self.d_train)  # (B,)
+            loss = d_loss(self.config.loss, real_logits, fake_logits)
+            if self.class_weight:  # AC-GAN: D also classifies real and fake images
+                loss = loss + self._class_loss((real_classes, labels), (fake_classes, labels))
+        if self.config.loss == "wgan-gp":  # WGAN-GP: D's gradient norm near 1 between x and G(z)
+            loss = loss + self.config.gp_weight * self._gradient_penalty(real, fake, labels)
+        self._update(self.opt_d, loss)
         return {
             "d": loss.item(),
-            "d_real": realness(cfg.loss, real_logits),
-            "d_fake": realness(cfg.loss, fake_logits),
+            "d_real": realness(self.config.loss, real_logits),
+            "d_fake": realness(self.config.loss, fake_logits),
         }
+
+    def g_step(self) -> dict[str, float]:
+        """(2) Update G: make fakes, ask D, move G so that D calls them real; D is not updated."""
+        z, labels = self._noise(self.config.batch_size)  # (B, latent_dim), (B,) or None
+        with frozen(self.discriminator):  # gradients flow through D into G; D's weights stay put
+            with autocast(self.device, self.precision):
+                fake = self.g_train(z, labels)  # (B, C, H, W), through G's DDP wrapper
+                fake_logits, fake_classes = self._discriminate(self.augment(fake, self.rng), labels)
+                loss = g_loss(self.config.loss, fake_logits)  # fake_logits: (B,)
+                if self.class_weight:  # AC-GAN: G wants its fakes classified as their labels
+                    loss = loss + self._class_loss((fake_classes, labels))
+            self._update(self.opt_g, loss)
+        self._update_ema()
+        return {"g": loss.item(), "d_fake_after": realness(self.config.loss, fake_logits)}
+
+    # --- the options the step calls ---------------------------------------------------------
+
+    @staticmethod
+    def _update(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        """zero_grad, backward, step: the three lines every PyTorch example ends a step with.
+        ACC: on several processes the backward all-reduces the gradients (DDP's hooks)."""
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
 
     def _discriminate(
         self, x: torch.Tensor, labels: torch.Tensor | None, net: nn.Module | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """QUALITY: D's logits (B,) in float32 and, for an AC-GAN, its class logits (B, K).
-        ``net``: D or its DDP wrapper (ACC: d_step passes ``d_train``); default the plain D."""
+        """D's logits (B,) in float32 and, for an AC-GAN, its class logits (B, K), else None.
+
+        ``net``: D or its DDP wrapper (ACC: d_step passes ``d_train``: two forwards, one
+        backward, safe because buffers are not broadcast, see trainers/distributed.py); default
+        the plain D (g_step: D is frozen there, so no DDP wrapper waits for its gradients)."""
         net = self.discriminator if net is None else net
         if self.class_weight:
             logits, class_logits = net(x, labels, return_classes=True)
             return logits.float(), class_logits
         return net(x, labels).float(), None
 
-    def g_step(self) -> dict[str, float]:
-        """One G update: make fakes, ask D, move G so D calls them real (D is not updated)."""
-        z, labels = self._noise(self.config.batch_size)
-        self.discriminator.requires_grad_(
-            False
-        )  # gradients flow through D to G, D's weights stay put
-        try:
-            with autocast(self.device, self.precision):
-                # ACC: G through its DDP wrapper (its gradients are all-reduced); D below is the
-                # plain module: frozen here, so no DDP wrapper that would wait for its gradients
-                fake = self.g_train(z, labels)
-                # QUALITY: the same DiffAugment as in D's step; AC-GAN: G also wants its fakes
-                # classified as the labels it was asked for
-                fake_logits, fake_classes = self._discriminate(self.augment(fake, self.rng), labels)
-                loss = g_loss(self.config.loss, fake_logits)
-                if self.class_weight:
-                    loss = loss + self.class_weight * class_loss(fake_classes, labels)
-            self.opt_g.zero_grad(set_to_none=True)
-            loss.backward()
-            self.opt_g.step()
-        finally:
-            self.discriminator.requires_grad_(True)
-        if self.ema is not None:
-            self.ema.update_parameters(self.generator)  # buffers (BatchNorm stats) are copied
-        return {"g": loss.item(), "d_fake_after": realness(self.config.loss, fake_logits)}
+    def _class_loss(self, *pairs: tuple[torch.Tensor | None, torch.Tensor | None]) -> torch.Tensor:
+        """QUALITY: AC-GAN's auxiliary loss (Odena et al. 2017): the weight times the sum of the
+        cross-entropies of D's class logits (B, K) against the labels (B,) of each pair."""
+        total = class_loss(*pairs[0])
+        for class_logits, labels in pairs[1:]:
+            total = total + class_loss(class_logits, labels)
+        return self.class_weight * total
 
-    def train_step(self) -> Step:
-        """k D updates then one G update; returns the Step event."""
-        start = time.perf_counter()
-        self.generator.train()
-        self.discriminator.train()
-        d_stats = [self.d_step() for _ in range(self.config.d_steps)]
-        g_stats = self.g_step()
-        self.step += 1
-        # Several processes: the global batch's numbers (one all-reduce; one process: as is). So
-        # every process sees the same losses and all stop together if one diverges.
+    def _gradient_penalty(
+        self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None
+    ) -> torch.Tensor:
+        """WGAN-GP's penalty on random mixes of the (augmented) real and fake batches.
+
+        ACC: on the UNWRAPPED D: its inner torch.autograd.grad never enters DDP (which does not
+        support it); the outer backward still all-reduces the penalty's share of D's gradients,
+        as DDP's hooks sit on the parameters. The mixing weights are the global batch's, this
+        process's rows (as the noise)."""
+        alpha = self._draw(torch.rand, real.shape[0], *[1] * (real.dim() - 1))  # (B, 1, 1, 1)
+        return gradient_penalty(self.discriminator, real, fake.float(), labels, alpha=alpha)
+
+    def _update_ema(self) -> None:
+        """EMA of G's weights after each G update (buffers, e.g. BatchNorm stats, are copied)."""
+        if self.ema is not None:
+            self.ema.update_parameters(self.generator)
+
+    def _global_stats(
+        self, d_stats: dict[str, float], g_stats: dict[str, float]
+    ) -> tuple[dict[str, float], float, float]:
+        """({"d": ..., "g": ...}, D(x), D(G(z))) of the global batch: one all-reduce on several
+        processes (as is on one), so all see the same numbers and stop together on a NaN."""
         shared = self.dist.mean(
             {
-                "d": d_stats[-1]["d"],
+                "d": d_stats["d"],
                 "g": g_stats["g"],
-                "d_real": d_stats[-1]["d_real"],
-                "d_fake": d_stats[-1]["d_fake"],
+                "d_real": d_stats["d_real"],
+                "d_fake": d_stats["d_fake"],
             }
         )
-        d_last = {"d_real": shared.pop("d_real"), "d_fake": shared.pop("d_fake")}
-        losses = shared  # {"d": ..., "g": ...}
+        d_real, d_fake = shared.pop("d_real"), shared.pop("d_fake")
+        return shared, d_real, d_fake
+
+    def _stop_if_diverged(self, losses: dict[str, float]) -> None:
         if not all(math.isfinite(v) for v in losses.values()):
+            which = "D" if not math.isfinite(losses["d"]) else "G"
             raise TrainingDiverged(
-                f"the {'D' if not math.isfinite(losses['d']) else 'G'} loss became {losses} at step {self.step}; "
-                "the last checkpoint on disk is kept. Try lower learning rates, spectral norm, or --precision fp32."
+                f"the {which} loss became {losses} at step {self.step}; the last checkpoint on "
+                "disk is kept. Try lower learning rates, spectral norm, or --precision fp32."
             )
-        elapsed = time.perf_counter() - start
-        return Step(
-            step=self.step,
-            epoch=self.epoch,
-            losses=losses,
-            d_real=d_last["d_real"],
-            d_fake=d_last["d_fake"],
-            images_per_s=self.global_batch * self.config.d_steps / max(elapsed, 1e-9),
-            wall_time=self.wall_time(),
-        )
 
     # --- sampling ---------------------------------------------------------------------------
 
@@ -475,7 +473,7 @@ class GANTrainer(TrainingLoop):
         labels = self.fixed_labels.to(self.device) if self.fixed_labels is not None else None
         images = net(self.fixed_noise.to(self.device), labels)
         net.train(was_training)
-        return image_grid(to_uint8_images(images), nrow=self.grid_columns)
+        return make_grid(to_uint8_images(images), nrow=self.grid_columns)
 
     # --- checkpoints ----------------------------------------------------------------------------
 
@@ -550,6 +548,17 @@ class GANTrainer(TrainingLoop):
         if trainer.dist.is_main:  # only the main process writes the run folder
             truncate_log(out_dir / "log.jsonl", trainer.step)
         return trainer
+
+
+@contextmanager
+def frozen(module: nn.Module) -> Iterator[None]:
+    """``requires_grad_(False)`` on ``module`` inside the block, then back on (even on an error):
+    gradients still flow through it to what came before, its own weights get none."""
+    module.requires_grad_(False)
+    try:
+        yield
+    finally:
+        module.requires_grad_(True)
 
 
 def ema_with_warmup(decay: float) -> Callable[[list, list, torch.Tensor], None]:

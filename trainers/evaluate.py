@@ -243,7 +243,7 @@ def write_sample_grid(checkpoint: str | Path, out: Path, n: int = 100, seed: int
     """A 10x10 grid of the model's own samples (cGAN: one row per class)."""
     from PIL import Image
 
-    from trainers.engine import image_grid
+    from trainers.images import make_grid
 
     pipe = GANPipeline.from_pretrained(checkpoint)
     if pipe.conditional:
@@ -253,7 +253,7 @@ def write_sample_grid(checkpoint: str | Path, out: Path, n: int = 100, seed: int
         images = np.concatenate(rows)
     else:
         images = pipe(n, seed, with_scores=False).images
-    grid = image_grid(images, nrow=10)
+    grid = make_grid(images, nrow=10)
     out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid).resize(
         (grid.shape[1] * 2, grid.shape[0] * 2), Image.Resampling.NEAREST

@@ -16,7 +16,7 @@ from typing import Any
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from PIL import Image
 
-from trainers.checkpoint import CheckpointError, LoadedCheckpoint
+from trainers.checkpoint import LoadedCheckpoint
 
 #: Hub ids of the data sets the trainers download (for the card's ``datasets:``).
 HUB_DATASETS = {
@@ -78,7 +78,7 @@ def card_data(loaded: LoadedCheckpoint, repo_id: str, license: str = "mit") -> M
     dataset = str(meta.get("dataset", "unknown"))
     tag = dataset_tag(dataset)
     hub_dataset = HUB_DATASETS.get(dataset)
-    noise = _samples_from_noise(loaded)
+    noise = loaded.spec.samples_from_noise
     task = "unconditional-image-generation" if noise else "image-to-image"
     results = [
         EvalResult(
@@ -103,10 +103,6 @@ def card_data(loaded: LoadedCheckpoint, repo_id: str, license: str = "mit") -> M
     )
 
 
-def _samples_from_noise(loaded: LoadedCheckpoint) -> bool:
-    return hasattr(loaded.config, "latent_dim")
-
-
 def _parameters(module: Any) -> int:
     return sum(p.numel() for p in module.parameters()) if module is not None else 0
 
@@ -119,7 +115,7 @@ def architecture(loaded: LoadedCheckpoint) -> str:
         str(v) for v in loaded.meta.get("image_shape") or config.get("image_shape", [])
     )
     sentences = [f"{spec.description or spec.name}."]
-    if _samples_from_noise(loaded):
+    if loaded.spec.samples_from_noise:
         label = (
             f" and a class label (one of {config.get('num_classes')}, embedded in "
             f"{config.get('embed_dim')} dimensions)"
@@ -196,7 +192,7 @@ def _command_block(meta: dict[str, Any]) -> str:
 
 
 def _usage(loaded: LoadedCheckpoint, uri: str) -> str:
-    if not _samples_from_noise(loaded):
+    if not loaded.spec.samples_from_noise:
         return (
             "```bash\n"
             f"gan-train translate {uri} --direction a2b --input photo.jpg --out out.png\n"
@@ -283,15 +279,12 @@ def sample_grid(loaded: LoadedCheckpoint, n: int = 64, seed: int = 0) -> Image.I
     shipped = find_grid(loaded.path, name)
     if shipped is not None:
         return Image.open(shipped).copy()
-    if not _samples_from_noise(loaded):
+    if not loaded.spec.samples_from_noise:
         return None
     from trainers.images import make_grid
     from trainers.pipeline import GANPipeline
 
-    try:
-        pipe = GANPipeline.from_pretrained(loaded.path)
-    except CheckpointError:
-        return None
+    pipe = GANPipeline(loaded)  # the checkpoint already loaded, wrapped
     grid = make_grid(pipe(n=n, seed=seed).images, nrow=8)  # uint8 (H', W', C)
     image = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
     return image.resize((image.width * 2, image.height * 2), Image.Resampling.NEAREST)

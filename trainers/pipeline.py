@@ -26,7 +26,6 @@ The modules are used read-only (eval mode, no gradients). Every forward pass hol
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import threading
 from collections.abc import Sequence
@@ -38,15 +37,9 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from trainers.checkpoint import (
-    CheckpointError,
-    LoadedCheckpoint,
-    load_checkpoint,
-    read_meta,
-    resolve_checkpoint_dir,
-)
+from trainers.checkpoint import CheckpointError, LoadedCheckpoint, load_checkpoint
 from trainers.data import to_uint8_images
-from trainers.registry import ModelSpec, get_spec
+from trainers.registry import ModelSpec
 
 #: Images per forward pass when sampling many (keeps memory flat for n = 10,000).
 BATCH = 500
@@ -81,14 +74,6 @@ def uint8_to_model_input(images: np.ndarray) -> Tensor:
     return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 127.5 - 1
 
 
-def samples_from_noise(spec: ModelSpec) -> bool:
-    """True for families that draw G(z) from a latent z (not e.g. CycleGAN, which translates)."""
-    flag = getattr(spec, "samples_from_noise", None)  # declared by the registry when it says so
-    if flag is not None:
-        return bool(flag)
-    return any(f.name == "latent_dim" for f in dataclasses.fields(spec.config_cls))
-
-
 def _not_a_sampler(folder: Path, spec: ModelSpec) -> CheckpointError:
     return CheckpointError(
         f"{folder} is a {spec.name} checkpoint: it translates images rather than sampling "
@@ -117,7 +102,7 @@ class GANPipeline:
     """
 
     def __init__(self, loaded: LoadedCheckpoint, device: str | torch.device = "cpu") -> None:
-        if not samples_from_noise(loaded.spec):
+        if not loaded.spec.samples_from_noise:  # the registry says (CycleGAN translates)
             raise _not_a_sampler(loaded.path, loaded.spec)
         self.path: Path = loaded.path
         self.meta: dict[str, Any] = loaded.meta
@@ -144,7 +129,8 @@ class GANPipeline:
         cls, path: str | os.PathLike, device: str | torch.device = "cpu", use_ema: bool = True
     ) -> GANPipeline:
         """Load a checkpoint folder, a training run folder (its ``checkpoint/``) or
-        ``hf://OWNER/NAME[@REV]`` (downloaded by :func:`trainers.hub.resolve_checkpoint_path`).
+        ``hf://OWNER/NAME[@REV]`` (see :func:`trainers.checkpoint.load_checkpoint`, which reads
+        it once), and wrap it.
 
         Args:
             device: where to run ("cpu", "cuda", ...).
@@ -153,16 +139,7 @@ class GANPipeline:
             CheckpointError: not a GAN Explorer checkpoint (the message says what it is), corrupt,
                 or a family that does not sample from noise (CycleGAN).
         """
-        if os.fspath(path).replace("\\", "/").startswith("hf:/"):  # hf://, or Path's hf:/
-            from trainers.hub import resolve_checkpoint_path  # imports huggingface_hub
-
-            path = resolve_checkpoint_path(path)
-        folder = resolve_checkpoint_dir(path)
-        meta = read_meta(folder)  # before the weights: a clear message for a CycleGAN folder
-        spec = get_spec(meta["model"])
-        if not samples_from_noise(spec):
-            raise _not_a_sampler(folder, spec)
-        return cls(load_checkpoint(folder, device=device, use_ema=use_ema), device)
+        return cls(load_checkpoint(path, device=device, use_ema=use_ema), device)
 
     def __repr__(self) -> str:
         shape = "x".join(map(str, self.image_shape))
@@ -302,6 +279,5 @@ __all__ = [
     "GANPipeline",
     "PipelineOutput",
     "display_name",
-    "samples_from_noise",
     "uint8_to_model_input",
 ]

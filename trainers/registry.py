@@ -66,7 +66,14 @@ class ModelSpec:
         live_trainable: can train in the explorer's Train tab (default: the GAN engine's).
         cli_command: its ``gan-train`` sub-command (default: ``name``).
         samples_from_noise: G maps a latent z to an image (default: the config has
-            ``latent_dim``); False for image-to-image families such as CycleGAN.
+            ``latent_dim``); False for image-to-image families such as CycleGAN (see
+            :attr:`image_to_image`).
+        convolutional: G and D are built of convolutions, so the pages about layers and
+            feature maps apply (tests/test_registry.py checks it against the built modules).
+
+    What the explorer and the trainers ask about a family, they ask here: ``conditional``
+    (class labels), ``samples_from_noise`` / ``image_to_image``, ``convolutional``,
+    ``live_trainable`` and ``trainer``; never a list of family names.
     """
 
     name: str
@@ -83,6 +90,7 @@ class ModelSpec:
     live_trainable: bool | None = None
     cli_command: str = ""
     samples_from_noise: bool | None = None
+    convolutional: bool = False
 
     def __post_init__(self) -> None:
         if self.trainer not in TRAINERS:
@@ -103,6 +111,11 @@ class ModelSpec:
         if self.samples_from_noise is None:
             names = {f.name for f in dataclasses.fields(self.config_cls)}
             fill(self, "samples_from_noise", "latent_dim" in names)
+
+    @property
+    def image_to_image(self) -> bool:
+        """G maps an image to an image (CycleGAN): the opposite of ``samples_from_noise``."""
+        return not self.samples_from_noise
 
     def make_config(
         self,
@@ -170,15 +183,22 @@ def families(
     live_trainable: bool | None = None,
     samples_from_noise: bool | None = None,
     trainer: str | None = None,
+    conditional: bool | None = None,
+    convolutional: bool | None = None,
 ) -> list[ModelSpec]:
     """The registered families sorted by ``order`` (then name); None means "any"."""
+    wanted = {
+        "live_trainable": live_trainable,
+        "samples_from_noise": samples_from_noise,
+        "trainer": trainer,
+        "conditional": conditional,
+        "convolutional": convolutional,
+    }
     return sorted(
         (
             spec
             for spec in MODELS.values()
-            if (live_trainable is None or spec.live_trainable == live_trainable)
-            and (samples_from_noise is None or spec.samples_from_noise == samples_from_noise)
-            and (trainer is None or spec.trainer == trainer)
+            if all(value is None or getattr(spec, key) == value for key, value in wanted.items())
         ),
         key=lambda spec: (spec.order, spec.name),
     )
@@ -206,6 +226,7 @@ for _spec in (  # registration order = MODELS order; lists sort by `order`
         discriminator_cls=DCGANDiscriminator,
         conditional=False,
         default_config=dcgan_config_for,
+        convolutional=True,
         presets={
             "resize-conv": {"upsample": "resize-conv"},
             # QUALITY: tuned with benchmarks/classroom.py (figures in its docstring): half the
@@ -238,6 +259,7 @@ for _spec in (  # registration order = MODELS order; lists sort by `order`
         discriminator_cls=CGANDiscriminator,
         conditional=True,
         default_config=_cgan_default,
+        convolutional=True,
         presets={"resize-conv": {"upsample": "resize-conv"}},
         description="Conditional GAN (Mirza & Osindero 2014): G and D see the class label",
     ),
@@ -250,6 +272,7 @@ for _spec in (  # registration order = MODELS order; lists sort by `order`
         discriminator_cls=CycleGANDiscriminators,  # .a and .b: weights "D.a.*", "D.b.*"
         conditional=False,
         default_config=cyclegan_config_for,
+        convolutional=True,
         presets={"resize-conv": {"upsample": "resize-conv"}},
         description="CycleGAN (Zhu et al. 2017): unpaired image-to-image translation, no latent z",
         trainer="cyclegan",

@@ -37,13 +37,14 @@ import json
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from trainers.events import Finished, Samples, Step
+from trainers.options import OptionSpec, option, option_specs
 
 #: The ``--report-to`` choices. "all": every tracker of :data:`TRACKERS` that is installed.
 REPORT_TO: tuple[str, ...] = ("none", "tensorboard", "trackio", "wandb", "all")
@@ -67,13 +68,21 @@ def say_on_stderr(text: str) -> None:
     print(f"gan-train: {text}", file=sys.stderr)
 
 
-def report_to_option() -> Any:
-    """The ``report_to`` option as declared on ``TrainConfig`` (an ``OptionSpec``), for the
-    command lines whose configs are not option dataclasses (CycleGAN, style transfer)."""
-    from trainers.engine import TrainConfig
-    from trainers.options import option_specs
+def report_to_field() -> Any:
+    """The ``report_to`` option, declared once, here: ``TrainConfig.report_to`` is this field,
+    and :func:`report_to_option` gives its ``OptionSpec`` to the command lines whose configs
+    are not option dataclasses (CycleGAN, style transfer)."""
+    return option("none", REPORT_TO_HELP, choices=REPORT_TO, ui_label="also log to")
 
-    return next(spec for spec in option_specs(TrainConfig) if spec.name == "report_to")
+
+@dataclass
+class _ReportTo:
+    report_to: str = report_to_field()
+
+
+def report_to_option() -> OptionSpec:
+    """The ``--report-to`` option (an ``OptionSpec``), the same as ``TrainConfig``'s."""
+    return option_specs(_ReportTo)[0]
 
 
 def tracker_names(report_to: str | None) -> list[str]:

@@ -40,6 +40,7 @@ from explorer.context import (
     training_enabled,
 )
 from explorer.gradio_ui import benchmark_endpoints, tempfiles
+from explorer.gradio_ui.context import GradioContext
 from explorer.gradio_ui.tabs import (
     ask_d,
     classes,
@@ -54,7 +55,8 @@ from explorer.gradio_ui.tabs import (
     translate,
 )
 from explorer.gradio_ui.tabs import convlab as convlab_tab
-from explorer.live_training import default_checkpoint_dir
+from explorer.live_training.places import default_checkpoint_dir
+from explorer.widget import page_asset
 
 #: Requests running at once (the CPU has few cores; each request uses one torch thread).
 CONCURRENCY = 2
@@ -75,37 +77,9 @@ def delete_cache_setting(environ=os.environ) -> tuple[int, int]:
     return (every, age) if every > 0 and age > 0 else DELETE_CACHE
 
 
-#: The presenter's view (``body.presenter``, switched by the "Presenter view" box or a link's
-#: ``presenter=1``): pictures as large as the page allows, drawn without smoothing, larger text.
-#: The latent widget (explorer/web/) follows the same class.
-PRESENTER_CSS = """
-body.presenter .gradio-container { font-size: 1.3rem; max-width: 100% !important; }
-body.presenter .gradio-container img { image-rendering: pixelated; }
-body.presenter .gradio-container .image-container img,
-body.presenter .gradio-container .image-frame img {
-  width: 100% !important; height: auto !important; max-height: 82vh; object-fit: contain;
-}
-body.presenter .gradio-container .image-container,
-body.presenter .gradio-container .image-frame { height: auto !important; max-height: none; }
-body.presenter .gradio-container label, body.presenter .gradio-container .prose,
-body.presenter .gx-summary { font-size: 1.3rem !important; }
-.gx-summary .gx-figure { border-bottom: 1px dotted currentColor; cursor: help; }
-.gx-summary details { font-size: 0.9em; }
-.gx-summary pre { max-height: 24rem; overflow: auto; font-size: 0.8rem; }
-"""
-
-#: Copies "this view" as a link: the query the server made (``/view_link``) after this page's
-#: own address (on a Space: its hf.space address), to the clipboard and into the box.
-COPY_LINK_JS = """
-(query) => {
-  // the browser widget's slider positions too (explorer/web/latent-widget.js)
-  const extra = window.LatentWidget ? window.LatentWidget.linkQuery() : "";
-  const joined = (query || "") + (extra ? ((query || "").includes("?") ? "&" : "?") + extra : "");
-  const url = window.location.origin + window.location.pathname + joined;
-  try { navigator.clipboard.writeText(url); } catch (error) { /* the box still shows it */ }
-  return url;
-}
-"""
+#: The page's own CSS and the "Copy link" script (explorer/web/pages/).
+PAGE_CSS = page_asset("summary.css") + page_asset("presenter-gradio.css")
+COPY_LINK_JS = page_asset("copy-link.js")
 PRESENTER_JS = "(on) => { document.body.classList.toggle('presenter', !!on); return []; }"
 
 INTRO_MD = """
@@ -113,15 +87,6 @@ INTRO_MD = """
 Touch a trained generative adversarial network: slide its latent vector, ask it for a class,
 walk between two samples, open up its layers and its transposed convolutions.
 """
-
-
-def open_link(
-    query: dict[str, str], keys: Sequence[str], tab: str = links.DEFAULT_TAB
-) -> tuple[links.ViewLink, str]:
-    """The view a page's query asks for (``tab``, the start tab, where it names none), and
-    what to say about its bad parts ("" when there are none)."""
-    view, problems = links.read_link(query, keys, start=links.ViewLink(tab=tab))
-    return view, links.link_problems_text(problems)
 
 
 def build_app(
@@ -163,7 +128,7 @@ def build_app(
         live_dir.mkdir(parents=True, exist_ok=True)
         checkpoint_dirs.append(live_dir)
     catalog = checkpoints.discover(checkpoint_dirs, include_default=include_default)
-    ctx = make_context(catalog, enable_training, hosted, model)
+    ctx = GradioContext.of(make_context(catalog, enable_training, hosted, model))
     limits = ctx.limits
     tab = links.normalise_tab(tab)
     if tab not in links.TABS:
@@ -211,28 +176,28 @@ def build_app(
             gr.Markdown(problems_message(catalog, hosted).strip())
 
         with gr.Tabs(selected=tab) as tabs:
-            with gr.Tab("Generate", id="generate"):
+            with gr.Tab(links.TITLES["generate"], id="generate"):
                 controls = generate.build_tab(ctx)
-            with gr.Tab("Classes (cGAN)", id="classes") as tab:
+            with gr.Tab(links.TITLES["classes"], id="classes") as tab:
                 classes_model, classes_seed = classes.build_tab(ctx, tab)
-            with gr.Tab("Interpolate", id="interpolate") as tab:
+            with gr.Tab(links.TITLES["interpolate"], id="interpolate") as tab:
                 interpolate_seed = interpolate.build_tab(ctx, tab)
-            with gr.Tab("Inside the generator", id="inside") as tab:
+            with gr.Tab(links.TITLES["inside"], id="inside") as tab:
                 inside.build_tab(ctx, controls, tab)
-            with gr.Tab("Ask D", id="ask-d"):
+            with gr.Tab(links.TITLES["ask-d"], id="ask-d"):
                 ask_d.build_tab(ctx)
-            with gr.Tab("Transposed convolution", id="convlab") as tab:
+            with gr.Tab(links.TITLES["convlab"], id="convlab") as tab:
                 convlab_tab.build_tab()
                 inside.build_checkerboard_section(ctx, convlab.artifact_view, tab)
-            with gr.Tab("Stylise", id="stylise"):
+            with gr.Tab(links.TITLES["stylise"], id="stylise"):
                 stylise.build_tab(limits, hosted)
-            with gr.Tab("Translate (CycleGAN)", id="translate"):
+            with gr.Tab(links.TITLES["translate"], id="translate"):
                 translate.build_tab()
-            with gr.Tab("Train", id="train"):
+            with gr.Tab(links.TITLES["train"], id="train"):
                 train.build_tab(enable_training, hosted, limits)
-            with gr.Tab("Runs", id="runs") as runs_page:
+            with gr.Tab(links.TITLES["runs"], id="runs") as runs_page:
                 runs.build_tab(ctx, runs_page)
-            with gr.Tab("2-D playground", id="playground"):
+            with gr.Tab(links.TITLES["playground"], id="playground"):
                 playground.build_tab(enable_training)
 
         # The seed a link sets and "Copy link" reads, per tab (others use Generate's).
@@ -259,7 +224,7 @@ def build_app(
         def load_link(request: gr.Request) -> list[Any]:
             """A link's view (explorer/links.py): model, tab, Generate's seed, presenter."""
             query = dict(request.query_params) if request is not None else {}
-            view, note = open_link(query, catalog.keys(), tab)
+            view, note = links.open_link(query, catalog.keys(), tab)
             model_update = view.model if view.model and view.model != ctx.default_key else gr.skip()
             conditional = {key for _, key in catalog.choices(conditional_only=True)}
             seeded = view.tab if view.tab in page_seeds else "generate"
@@ -320,12 +285,9 @@ def build_app(
             on: bool,
         ) -> Any:
             """This view's link, as a query (the browser puts its own address before it)."""
-            if tab_id == "classes":
-                key, seed = classes_key, classes_at
-            elif tab_id == "interpolate":
-                seed = interpolate_at
-            query = links.build_link(links.view_of(key, tab_id, seed, on))
-            return gr.Textbox(value=query, visible=True)
+            seeds = {"generate": seed, "classes": classes_at, "interpolate": interpolate_at}
+            view = links.page_view(tab_id, on, key, seeds, classes_key)
+            return gr.Textbox(value=links.build_link(view), visible=True)
 
         copy_link.click(
             view_query,
@@ -358,7 +320,7 @@ def build_app(
 def _styled_launch(launch, *args, **kwargs):
     """``demo.launch`` with the explorer's CSS (the presenter's view, the model summary), added
     to any ``css=`` the caller gives (Gradio 6 takes CSS at launch, not in ``gr.Blocks``)."""
-    kwargs["css"] = PRESENTER_CSS + (kwargs.get("css") or "")
+    kwargs["css"] = PAGE_CSS + (kwargs.get("css") or "")
     if scratch.process_root() is not None:  # the system temp dir, served as before install()
         kwargs["allowed_paths"] = [*(kwargs.get("allowed_paths") or []), scratch.system_tempdir()]
     return launch(*args, **kwargs)

@@ -15,7 +15,7 @@ def option_widget(spec: OptionSpec, *, elem_id: str | None = None, **overrides: 
     """The component for one declared parameter; ``overrides`` (``value=``, ``visible=``,
     ``maximum=``, ``scale=``, ...) win over the declaration."""
     kind = widget_kind(spec)
-    common: dict[str, Any] = {"label": spec.label, "info": spec.help, "elem_id": elem_id}
+    common: dict[str, Any] = {"label": spec.label, "info": spec.help or None, "elem_id": elem_id}
     value = overrides.pop("value", spec.default)
     if kind in ("choice", "radio"):
         component = gr.Radio if kind == "radio" else gr.Dropdown

@@ -1,23 +1,21 @@
-"""Getting a live run out: an inference checkpoint the Generate tab opens, and a GIF."""
+"""Getting a live run out: an inference checkpoint the Generate tab opens, and a GIF.
+
+(Saving a *running* job goes through the job itself, between two steps:
+:func:`explorer.live_training.job.save_checkpoint`.)"""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from explorer.live_training.places import default_checkpoint_dir
 from explorer.pictures import as_rgb, enlarge, font
 from trainers import checkpoint as ckpt
 from trainers.engine import GANTrainer
 from trainers.images import write_gif
 from trainers.pipeline import GANPipeline
-
-if TYPE_CHECKING:
-    from explorer.live_training.job import TrainingJob
 
 
 def slug(text: str) -> str:
@@ -38,7 +36,7 @@ def write_inference_checkpoint(trainer: GANTrainer, destination: Path, name: str
     return path
 
 
-def _export_run_checkpoint(run_dir: Path, destination: Path, name: str) -> Path:
+def export_run_checkpoint(run_dir: Path, destination: Path, name: str) -> Path:
     """Copy a finished run's checkpoint without its optimiser state (the training thread is gone)."""
     from safetensors.torch import load_file
 
@@ -51,34 +49,6 @@ def _export_run_checkpoint(run_dir: Path, destination: Path, name: str) -> Path:
     path = ckpt.save_checkpoint(destination, meta, weights)
     GANPipeline.from_pretrained(path)  # opens as the explorer's tabs will open it
     return path
-
-
-def save_checkpoint(
-    job: TrainingJob | None,
-    run_dir: str | Path | None = None,
-    root: str | Path | None = None,
-    name: str | None = None,
-) -> Path:
-    """Write a checkpoint of the job (running: between two steps; ended: from its run folder)
-    into ``root`` (default :func:`default_checkpoint_dir`). Returns the new folder."""
-    root = Path(root) if root is not None else default_checkpoint_dir()
-    if job is not None:
-        run_dir = job.run_dir
-    if run_dir is None:
-        raise ValueError("nothing to save yet: start a training run first")
-    run_dir = Path(run_dir)
-    step = job.step if job is not None else int(ckpt.read_meta(run_dir / "checkpoint")["step"])
-    name = name or f"live-{run_dir.name}-step{step:06d}"
-    destination = root / slug(name)
-    root.mkdir(parents=True, exist_ok=True)
-    trainer = job.trainer if job is not None else None
-    if job is not None and job.is_alive and trainer is not None:
-        return job.request_save(destination, name)  # between two steps, in the worker thread
-    if job is not None and trainer is not None and job.state == "finished":
-        return write_inference_checkpoint(trainer, destination, name)
-    if not (run_dir / "checkpoint" / ckpt.META_FILE).is_file():
-        raise ValueError(f"{run_dir} has no checkpoint yet: train at least one step")
-    return _export_run_checkpoint(run_dir, destination, name)
 
 
 def make_gif(

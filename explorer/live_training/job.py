@@ -25,15 +25,25 @@ import torch
 
 from explorer.context import training_disabled_reason, training_enabled
 from explorer.jobs import BackgroundJob, History, JobSlot
-from explorer.live_training.export import slug, write_inference_checkpoint
+from explorer.live_training.export import (
+    export_run_checkpoint,
+    slug,
+    write_inference_checkpoint,
+)
 from explorer.live_training.form import FOLDER_IMAGE_SIZE, JobOptions, tracking_allowed
-from explorer.live_training.places import UPLOADS_FOLDER, default_runs_dir, describe_device
+from explorer.live_training.places import (
+    UPLOADS_FOLDER,
+    default_checkpoint_dir,
+    default_runs_dir,
+    describe_device,
+)
 from explorer.live_training.quality import QualityProbe, make_quality_probe, quality_markdown
 from trainers import checkpoint as ckpt
 from trainers.data import ImageData, load_dataset
 from trainers.device import pick_device
-from trainers.engine import GANTrainer, JsonlLogger, SampleSaver, write_run_options
+from trainers.engine import GANTrainer
 from trainers.events import Checkpointed, Event, Finished, Samples, Step
+from trainers.loop import JsonlLogger, SampleSaver, write_run_options
 from trainers.registry import get_spec
 from trainers.tracking import RunTracker, say_on_stderr, start_for_trainer
 
@@ -232,6 +242,35 @@ class TrainingJob(BackgroundJob):
         if "error" in result:
             raise result["error"]
         return result["path"]
+
+
+def save_checkpoint(
+    job: TrainingJob | None,
+    run_dir: str | Path | None = None,
+    root: str | Path | None = None,
+    name: str | None = None,
+) -> Path:
+    """Write an inference checkpoint of the job (running: between two steps, in its worker
+    thread; ended: from its trainer or its run folder) into ``root`` (default
+    :func:`default_checkpoint_dir`). Returns the new folder."""
+    root = Path(root) if root is not None else default_checkpoint_dir()
+    if job is not None:
+        run_dir = job.run_dir
+    if run_dir is None:
+        raise ValueError("nothing to save yet: start a training run first")
+    run_dir = Path(run_dir)
+    step = job.step if job is not None else int(ckpt.read_meta(run_dir / "checkpoint")["step"])
+    name = name or f"live-{run_dir.name}-step{step:06d}"
+    destination = root / slug(name)
+    root.mkdir(parents=True, exist_ok=True)
+    trainer = job.trainer if job is not None else None
+    if job is not None and job.is_alive and trainer is not None:
+        return job.request_save(destination, name)
+    if job is not None and trainer is not None and job.state == "finished":
+        return write_inference_checkpoint(trainer, destination, name)
+    if not (run_dir / "checkpoint" / ckpt.META_FILE).is_file():
+        raise ValueError(f"{run_dir} has no checkpoint yet: train at least one step")
+    return export_run_checkpoint(run_dir, destination, name)
 
 
 def current_job() -> TrainingJob | None:

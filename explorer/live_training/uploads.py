@@ -9,11 +9,13 @@ Folders older than ``KEEP_S`` are deleted when the next upload arrives, so uploa
 
 from __future__ import annotations
 
+import io
 import shutil
 import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from explorer.live_training.form import UPLOAD_NAME
 from explorer.live_training.places import UPLOADS_FOLDER, default_runs_dir
@@ -42,13 +44,22 @@ def _clean_old(root: Path, keep_s: float = KEEP_S) -> None:
             continue
 
 
+def _opened(upload: Any) -> Any:
+    """An uploaded file to read: a path (Gradio's temporary copy), bytes, or an object with
+    ``getvalue()`` (Streamlit's ``UploadedFile``)."""
+    if isinstance(upload, str | Path):
+        return open(upload, "rb")
+    return io.BytesIO(upload if isinstance(upload, bytes) else upload.getvalue())
+
+
 def save_upload(
-    files: Sequence[str] | None, max_images: int, root: str | Path | None = None
+    files: Sequence[Any] | None, max_images: int, root: str | Path | None = None
 ) -> Path:
     """Check and store uploaded pictures; returns their new folder.
 
     Args:
-        files: paths of the uploaded files (Gradio's temporary copies).
+        files: the uploaded files: paths (Gradio's temporary copies), bytes, or Streamlit's
+            ``UploadedFile`` objects.
         max_images: the most pictures one visitor may upload.
         root: where upload folders go (default :func:`uploads_root`).
     Raises:
@@ -67,9 +78,9 @@ def save_upload(
     folder = root / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
     folder.mkdir(parents=True)
     try:
-        for index, path in enumerate(files, start=1):
+        for index, upload in enumerate(files, start=1):
             try:
-                with open(path, "rb") as handle:
+                with _opened(upload) as handle:
                     image = load_image(handle, name=f"picture {index}", max_side=STORE_SIDE)
             except OSError:
                 raise ImageInputError(

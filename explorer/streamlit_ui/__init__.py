@@ -18,3 +18,18 @@ from pathlib import Path
 
 #: The file ``streamlit run`` starts.
 APP_FILE = Path(__file__).resolve().parent / "app.py"
+#: Each view's page module (its ``render``) and Material icon, by the view's id; titles and the
+#: order are the core's (:data:`explorer.links.TITLES`).
+PAGE_MODULES = {
+    "generate": ("page_generate", "casino"),
+    "classes": ("page_classes", "category"),
+    "interpolate": ("page_interpolate", "swap_horiz"),
+    "inside": ("page_inside", "biotech"),
+    "ask-d": ("page_ask_d", "policy"),
+    "convlab": ("page_convlab", "grid_on"),
+    "stylise": ("page_stylise", "palette"),
+    "translate": ("page_translate", "translate"),
+    "train": ("page_train", "monitoring"),
+    "runs": ("page_runs", "compare"),
+    "playground": ("page_playground", "scatter_plot"),
+}

@@ -9,6 +9,7 @@ hands over to the chosen page (``st.navigation``), whose module wires widgets to
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,66 +23,17 @@ import streamlit as st  # noqa: E402
 
 from explorer import links  # noqa: E402
 from explorer.context import limits_markdown  # noqa: E402
-from explorer.streamlit_ui import (  # noqa: E402
-    page_ask_d,
-    page_classes,
-    page_convlab,
-    page_generate,
-    page_inside,
-    page_interpolate,
-    page_playground,
-    page_runs,
-    page_stylise,
-    page_train,
-    page_translate,
-    shared,
-)
+from explorer.streamlit_ui import PAGE_MODULES, shared  # noqa: E402
 
 PAGES = [
     st.Page(
-        page_generate.render,
-        title="Generate",
-        icon=":material/casino:",
-        url_path="generate",
-        default=True,
-    ),
-    st.Page(
-        page_classes.render, title="Classes (cGAN)", icon=":material/category:", url_path="classes"
-    ),
-    st.Page(
-        page_interpolate.render,
-        title="Interpolate",
-        icon=":material/swap_horiz:",
-        url_path="interpolate",
-    ),
-    st.Page(
-        page_inside.render,
-        title="Inside the generator",
-        icon=":material/biotech:",
-        url_path="inside",
-    ),
-    st.Page(page_ask_d.render, title="Ask D", icon=":material/policy:", url_path="ask-d"),
-    st.Page(
-        page_convlab.render,
-        title="Transposed convolution",
-        icon=":material/grid_on:",
-        url_path="convlab",
-    ),
-    st.Page(page_train.render, title="Train", icon=":material/monitoring:", url_path="train"),
-    st.Page(page_runs.render, title="Runs", icon=":material/compare:", url_path="runs"),
-    st.Page(
-        page_playground.render,
-        title="2-D playground",
-        icon=":material/scatter_plot:",
-        url_path="playground",
-    ),
-    st.Page(
-        page_translate.render,
-        title="Translate (CycleGAN)",
-        icon=":material/translate:",
-        url_path="translate",
-    ),
-    st.Page(page_stylise.render, title="Stylise", icon=":material/palette:", url_path="stylise"),
+        importlib.import_module(f"explorer.streamlit_ui.{PAGE_MODULES[tab][0]}").render,
+        title=title,
+        icon=f":material/{PAGE_MODULES[tab][1]}:",
+        url_path=tab,
+        default=tab == links.DEFAULT_TAB,
+    )
+    for tab, title in links.TITLES.items()
 ]
 
 
@@ -136,7 +88,7 @@ def main() -> None:
         with st.sidebar:
             st.info(limits_markdown(shared.limits(), shared.training_allowed()[0]))
     key = st.session_state.get(shared.MODEL_KEY)
-    if page_id(page) in shared.MODEL_PAGES and key in catalog.keys():
+    if page_id(page) in links.MODEL_TABS and key in catalog.keys():
         shared.show_summary(catalog.get(key))  # the app-wide model, in plain words
     page.run()
 

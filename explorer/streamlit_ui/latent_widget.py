@@ -24,15 +24,13 @@ def _component() -> Any:
 
 
 def show(config: dict[str, Any], key: str) -> str | None:
-    """Draw the widget with ``config``; returns why it stepped aside, or None while it runs."""
-    if config.get("fallback"):
-        return str(config["fallback"])
-    value = _component()(config=config, key=key, default=None)
-    if isinstance(value, dict) and value.get("fallback"):
-        return str(value["fallback"])
+    """Draw the widget with ``config``; returns None while it runs, or why it stepped aside
+    (after a caption saying so: the page then draws on the server)."""
+    reason = config.get("fallback")
+    if not reason:
+        value = _component()(config=config, key=key, default=None)
+        reason = value.get("fallback") if isinstance(value, dict) else None
+    if reason:
+        st.caption(f"{widget.TEXT['fallback']} {reason}.")
+        return str(reason)
     return None
-
-
-def fallback_note(reason: str) -> None:
-    """The one line a page shows when it draws on the server instead."""
-    st.caption(f"{widget.TEXT['fallback']} {reason}.")

@@ -1,4 +1,4 @@
-"""Runs: pick training runs and compare them side by side (layout and wiring only).
+"""Runs, the Streamlit edition (layout and wiring only).
 
 The same core as the Gradio tab (:mod:`explorer.runs`): the runs under the explorer's
 checkpoint folders and its live runs, their curves overlaid, the sample grids at one step,
@@ -10,29 +10,29 @@ from __future__ import annotations
 import streamlit as st
 
 from explorer import runs
-from explorer.live_training.places import default_runs_dir
 from explorer.streamlit_ui import shared
 
 P = shared.KEEP + "runs."
 
 
 def listed_runs(hosted: bool) -> list[runs.RunInfo]:
-    """The runs this visitor may see (hosted: the shipped ones and their own live runs)."""
-    own = runs.own_live_runs(shared.owner()) if hosted else None
-    return runs.discover_runs(shared.catalog().roots, default_runs_dir(), own)
+    """The runs listed: :func:`explorer.runs.visible_runs`."""
+    return runs.visible_runs(shared.catalog().roots, hosted, shared.owner() if hosted else None)
 
 
 def render() -> None:
     """The Runs page."""
     hosted = shared.hosted()
-    st.header("Runs, side by side")
+    st.header(runs.TITLE)
     st.markdown(runs.intro_markdown(hosted))
     listed = listed_runs(hosted)
     if not listed:
         st.info(runs.empty_markdown(hosted))
         return
     labels = {run.key: run.label for run in listed}
-    keys = st.multiselect("runs", list(labels), format_func=labels.__getitem__, key=P + "keys")
+    keys = st.multiselect(
+        runs.RUNS_LABEL, list(labels), format_func=labels.__getitem__, key=P + "keys"
+    )
     if not keys:
         st.caption(runs.PICK_MORE)
         return

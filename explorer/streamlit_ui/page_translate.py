@@ -1,6 +1,6 @@
-"""Translate (CycleGAN): an upload or an example through :func:`explorer.translate.translate`,
-with the cycle reconstruction. A file that is not a usable picture (or too large, or too
-thin) gives ``st.error`` with the loader's reason; the networks are cached read-only.
+"""Translate (CycleGAN): layout and wiring over :mod:`explorer.translate` (its words, its
+checkpoints and :func:`~explorer.translate.translate_choice`, with the cycle reconstruction).
+A file that is not a usable picture gives ``st.error`` with the loader's reason.
 """
 
 from __future__ import annotations
@@ -9,73 +9,66 @@ import streamlit as st
 
 from explorer import translate as tr
 from explorer.streamlit_ui import shared
+from explorer.streamlit_ui.widgets import option_widget
 
 P = shared.KEEP + "translate."
-DIRECTIONS = {"a2b": "A → B  (horse → zebra)", "b2a": "B → A  (zebra → horse)"}
 NONE = "(none)"
-
-INTRO_MD = """
-A CycleGAN (Zhu et al. 2017) learns to map between two sets of photos **without pairs**:
-`G_AB: A → B` (horse → zebra) and `G_BA: B → A`. What keeps a horse the same horse once it has
-stripes is the **cycle-consistency loss** `λ · |G_BA(G_AB(a)) − a|₁ + …`, so the page shows
-the translation **and** its cycle reconstruction. Upload a photo or pick an example
-(scikit-image ships no horse or zebra photo: upload your own to see the model at home).
-"""
-
-NO_CHECKPOINT_MD = (
-    "No CycleGAN checkpoint in `pretrained/` yet. Train one with "
-    "`gan-train cyclegan --data-a DIR --data-b DIR` and export it there."
-)
 
 
 @st.cache_resource(show_spinner=False)
 def checkpoint_choices() -> list[tuple[str, str]]:
-    """(label, folder) of the CycleGAN checkpoints under pretrained/ (found once)."""
-    return tr.list_cyclegan_checkpoints()
+    """(label, key) of the CycleGAN checkpoints under pretrained/ (found once)."""
+    return tr.cyclegan_choices()
 
 
 def render() -> None:
     """The Translate page."""
-    st.header("Translate: CycleGAN")
-    st.markdown(INTRO_MD)
-    choices = dict((folder, label) for label, folder in checkpoint_choices())
+    st.header(tr.TITLE)
+    st.markdown(tr.INTRO_MD)
+    choices = {key: label for label, key in checkpoint_choices()}
     if not choices:
-        st.warning(NO_CHECKPOINT_MD)
+        st.warning(tr.NO_CHECKPOINT_MD)
         return
     shared.choose(P + "checkpoint", list(choices))
-    checkpoint = st.selectbox(
-        "CycleGAN checkpoint", list(choices), format_func=choices.get, key=P + "checkpoint"
+    options = list(choices)
+    checkpoint = option_widget(
+        tr.SPECS["checkpoint"], P + "checkpoint", options=options, format_func=choices.get
     )
-    st.caption(tr.checkpoint_info(checkpoint))
+    st.caption(tr.checkpoint_markdown(checkpoint))
     left, right = st.columns(2)
-    upload = left.file_uploader("Upload an image", type=shared.IMAGE_TYPES, key="translate.upload")
-    example = right.selectbox(
-        "…or an example (scikit-image)",
-        [NONE, *tr.example_names()],
-        key=shared.init(P + "example", NONE),
+    upload = left.file_uploader(tr.UPLOAD_LABEL, type=shared.IMAGE_TYPES, key="translate.upload")
+    example = option_widget(
+        tr.SPECS["example"],
+        P + "example",
+        container=right,
+        value=NONE,
+        options=[NONE, *tr.example_names()],
     )
-    direction = right.radio(
-        "direction",
-        list(DIRECTIONS),
-        format_func=DIRECTIONS.get,
-        key=shared.init(P + "direction", "a2b"),
+    direction = option_widget(
+        tr.SPECS["direction"],
+        P + "direction",
+        container=right,
+        format_func=tr.DIRECTIONS.get,
         horizontal=True,
     )
     if upload is not None:
-        source, name = upload.getvalue(), upload.name
+        kind, source, name = "upload", upload.getvalue(), upload.name
     elif example != NONE:
-        source, name = tr.example_image(example), example
+        kind, source, name = "example", example, example
     else:
-        st.info("Upload an image or pick an example.")
+        st.info(tr.PICK_A_PICTURE)
         return
     try:
         with st.spinner("Translating…"), shared.computing():
-            result = tr.translate(checkpoint, source, direction)
+            result = tr.translate_choice(checkpoint, kind, source, direction)
     except ValueError as error:  # ImageInputError: not a picture, too big, too thin, ...
         st.error(shared.public(f"{name}: {error}"))
         return
-    cols = st.columns(3)
-    shared.image(cols[0], result.input, caption="input (resized / cropped)")
-    shared.image(cols[1], result.translated, caption="translation")
-    shared.image(cols[2], result.reconstruction, caption="cycle reconstruction")
+    for column, picture, caption in zip(
+        st.columns(3),
+        (result.input, result.translated, result.reconstruction),
+        tr.CAPTIONS,
+        strict=True,
+    ):
+        shared.image(column, picture, caption=caption)
     st.markdown(result.summary)

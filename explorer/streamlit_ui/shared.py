@@ -158,7 +158,7 @@ def catalog() -> Catalog:
     s = settings()
     live_dir = None
     if training_enabled() and s.include_default:  # where the Train page's "Save" writes
-        from explorer.live_training import default_checkpoint_dir
+        from explorer.live_training.places import default_checkpoint_dir
 
         folder = default_checkpoint_dir()
         folder.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ def option_widget(spec: OptionSpec, key: str, *, container: Any = st, **override
     start = overrides.pop("value", spec.default)
     if key not in st.session_state:
         st.session_state[key] = start
-    common: dict[str, Any] = {"key": key, "help": spec.help}
+    common: dict[str, Any] = {"key": key, "help": spec.help or None}
     label = overrides.pop("label", spec.label)
     if kind in ("choice", "radio"):
         widget = container.radio if kind == "radio" else container.selectbox
@@ -27,7 +27,7 @@ def option_widget(spec: OptionSpec, key: str, *, container: Any = st, **override
         return widget(label, options, **{**common, **overrides})
     if kind == "toggle":
         return container.checkbox(label, **{**common, **overrides})
-    cast = int if spec.type is int else float
+    cast = int if (spec.item_type or spec.type) is int else float  # a tuple's items too
     bounds: dict[str, Any] = {
         "min_value": None if spec.minimum is None else cast(spec.minimum),
         "max_value": None if spec.maximum is None else cast(spec.maximum),

@@ -22,7 +22,7 @@ import sys
 from trainers.checkpoint import CheckpointError
 from trainers.cli.common import UserError
 from trainers.data import DataUnavailableError
-from trainers.engine import TrainingDiverged
+from trainers.loop import TrainingDiverged
 from trainers.onnx_export import OnnxExportError
 from trainers.registry import ModelSpec, families
 

@@ -42,8 +42,8 @@ from trainers.cyclegan.evaluate import store_metrics, train_and_save_classifier
 from trainers.data import IMAGE_EXTENSIONS
 from trainers.device import DEVICES, PRECISIONS, pick_device
 from trainers.distributed import Distributed
-from trainers.engine import write_run_options
 from trainers.events import Step
+from trainers.loop import write_run_options
 from trainers.models.blocks import UPSAMPLE_MODES
 from trainers.models.cyclegan import DIRECTIONS, CycleGANConfig
 from trainers.options import add_option
@@ -171,8 +171,8 @@ def _lock(out: Path, command: str) -> None:
 
 def _train(args: argparse.Namespace, dist: Distributed) -> int:
     """Train, resume or dry-run in this process (one of several under a launcher)."""
-    from trainers.engine import JsonlLogger, SampleSaver
     from trainers.events import CallbackList
+    from trainers.loop import JsonlLogger, SampleSaver
     from trainers.progress import ProgressBar
 
     device = dist.device

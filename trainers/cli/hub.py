@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 from trainers import hub
+from trainers.checkpoint import TRAIN_STATE_FILE
+from trainers.hub_pull import HubError, hub_uri, parse_hub_uri, pull
 
 
 def add_push_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,7 +27,7 @@ def add_push_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--include-train-state",
         action="store_true",
-        help=f"also upload {hub.TRAIN_STATE_FILE} (optimiser and RNG state, to resume elsewhere)",
+        help=f"also upload {TRAIN_STATE_FILE} (optimiser and RNG state, to resume elsewhere)",
     )
     parser.add_argument("--license", default="mit", help="license in the model card (default mit)")
     parser.add_argument("--message", help="commit message")
@@ -41,7 +43,7 @@ def run_push(args: argparse.Namespace) -> int:
     """Stage (``--dry-run``) or upload a checkpoint with its model card."""
     if args.dry_run:
         if args.out is None:
-            raise hub.HubError("--dry-run needs --out DIR: the folder to write the upload into")
+            raise HubError("--dry-run needs --out DIR: the folder to write the upload into")
         files = hub.stage_push(
             args.checkpoint,
             args.out,
@@ -49,12 +51,12 @@ def run_push(args: argparse.Namespace) -> int:
             include_train_state=args.include_train_state,
             license=args.license,
         )
-        print(f"dry run: would upload to {hub.hub_uri(args.repo)} these files (in {args.out}):")
+        print(f"dry run: would upload to {hub_uri(args.repo)} these files (in {args.out}):")
         for path in files:
             print(f"  {path.name:<26} {path.stat().st_size:>12,} bytes")
         return 0
     if args.out is not None:
-        raise hub.HubError("--out is only for --dry-run (a push stages its files in a tmp folder)")
+        raise HubError("--out is only for --dry-run (a push stages its files in a tmp folder)")
     url = hub.push(
         args.checkpoint,
         args.repo,
@@ -64,9 +66,9 @@ def run_push(args: argparse.Namespace) -> int:
         license=args.license,
         commit_message=args.message,
     )
-    repo_id, _ = hub.parse_hub_uri(args.repo)
+    repo_id, _ = parse_hub_uri(args.repo)
     print(f"pushed {args.checkpoint} -> {url}")
-    print(f"load it anywhere with: gan-train sample {hub.hub_uri(repo_id, args.revision)} ...")
+    print(f"load it anywhere with: gan-train sample {hub_uri(repo_id, args.revision)} ...")
     return 0
 
 
@@ -85,12 +87,12 @@ def add_pull_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_pull(args: argparse.Namespace) -> int:
     """Download (or find in the cache) a checkpoint repo, check it and print where it is."""
-    repo_id, revision = hub.parse_hub_uri(args.repo)
-    folder = hub.pull(repo_id, revision, cache_dir=args.cache_dir)
+    repo_id, revision = parse_hub_uri(args.repo)
+    folder = pull(repo_id, revision, cache_dir=args.cache_dir)
     from trainers.checkpoint import read_meta  # the same checks as a local checkpoint
 
     meta = read_meta(folder)
-    uri = hub.hub_uri(repo_id, revision)
+    uri = hub_uri(repo_id, revision)
     print(f"{uri}: {meta.get('model')} on {meta.get('dataset')}, in {folder}", file=sys.stderr)
     print(f"use it as {uri} (works offline from now on)", file=sys.stderr)
     print(folder)

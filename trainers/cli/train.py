@@ -26,8 +26,9 @@ from trainers.cli.common import UserError
 from trainers.data import ImageData, load_dataset, parse_dataset_name, synthetic_dataset
 from trainers.device import DEVICES
 from trainers.distributed import Distributed
-from trainers.engine import GANTrainer, JsonlLogger, SampleSaver, TrainConfig, write_run_options
+from trainers.engine import GANTrainer, TrainConfig
 from trainers.events import CallbackList, Step
+from trainers.loop import JsonlLogger, SampleSaver, write_run_options
 from trainers.options import (
     GROUPS,
     add_option,

@@ -34,8 +34,8 @@ from trainers.cyclegan.pool import ImagePool
 from trainers.cyclegan.translate import before_after_grid
 from trainers.device import autocast, resolve_precision
 from trainers.distributed import Distributed, resume_batch_size
-from trainers.engine import TrainingDiverged, TrainingLoop, truncate_log
 from trainers.events import Step
+from trainers.loop import TrainingDiverged, TrainingLoop, truncate_log
 from trainers.models.cyclegan import (
     CycleGANConfig,
     CycleGANDiscriminators,

@@ -1,10 +1,7 @@
 """The "Generate" tab: seeds, truncation and latent sliders -> a grid of samples with D's verdict.
 
-Handlers are plain functions over the checkpoint's :class:`trainers.pipeline.GANPipeline`
-(testable without a browser; the grid shows exactly ``gan-train sample``'s images for the
-same seed, n, class and ψ); the checkpoint is chosen with the app-wide dropdown
-(``ctx.checkpoint``). The main event is the
-``/generate`` API endpoint::
+The page (its parameters, rules and words) is :mod:`explorer.views`; this module lays it out
+and wires it. The main event is the ``/generate`` API endpoint::
 
     from gradio_client import Client
     Client("http://127.0.0.1:7860/").predict(checkpoint="dcgan-mnist", seed=3, api_name="/generate")
@@ -12,59 +9,24 @@ same seed, n, class and ψ); the checkpoint is chosen with the app-wide dropdown
 
 from __future__ import annotations
 
-import json
-import time
+import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import numpy as np
 
-from explorer import inputs, latents, widget
+from explorer import latents, views, widget
 from explorer.gradio_ui.tabs import latent_widget
+from explorer.gradio_ui.widgets import option_widget
+from explorer.views import DEFAULT_GRID, GENERATE, LABEL_MARGIN, MIXED, generate_batch  # noqa: F401
 from trainers import latent_space
 from trainers.checkpoint import CheckpointError
-from trainers.losses import FORMULAS, g_loss_report
-from trainers.pipeline import GANPipeline, PipelineOutput
 
 if TYPE_CHECKING:
     from explorer.context import ExplorerContext
 
-N_DIMS = widget.N_DIMS  # raw-dimension sliders
-N_PCS = widget.N_PCS  # principal-direction sliders
-MIXED = widget.MIXED
-DEFAULT_GRID = widget.DEFAULT_GRID
-MAX_GRID = widget.MAX_GRID  # the grid slider's range: at most 8 x 8 samples
-MAX_TRUNCATION = widget.MAX_TRUNCATION
-OFFSET_MAX = widget.OFFSET_MAX  # the offset and principal-direction sliders: -4 .. 4
-LABEL_MARGIN = 24  # blank pixels above a picture, where Gradio draws the image's label
-
-TEACHING_MD = f"""
-**The game.** The generator G turns noise z ~ N(0, I) into an image; the discriminator D
-outputs D(x), its probability that x is a *real* training image. Goodfellow et al. (2014)
-set them a minimax game, min over G and max over D of
-
-`V(D, G) = E_x[log D(x)] + E_z[log(1 − D(G(z)))]`
-
-D maximises V, i.e. minimises `{FORMULAS["minimax"]["d"]}`.
-
-**D(x) and D(G(z)).** D(x) near 1: "this looks real"; D(G(z)) near 0: "this is a fake".
-The bar and number under each sample are D(G(z)) = sigmoid(D's logit) for that sample.
-At the ideal end of the game G's samples look like the data and D can only guess: ½.
-
-**Why the non-saturating G loss.** The minimax G loss
-`{FORMULAS["minimax"]["g"]}` is flat exactly when G most needs help: early on D rejects
-the fakes (D(G(z)) ≈ 0) and the gradient per sample, sigmoid(logit), is ≈ 0. The
-non-saturating loss `{FORMULAS["non-saturating"]["g"]}` has the same fixed point but a
-gradient of 1 − sigmoid(logit) ≈ 1 there. The numbers beside the grid compare both on
-the samples you are looking at, computed by the same `trainers.losses.g_loss` used in training.
-
-**The sliders.** *Truncation ψ* multiplies z by ψ: ψ < 1 keeps to the well-trained
-middle of the prior (cleaner, less varied). *Raw dimensions* add to one coordinate of z;
-single coordinates rarely mean anything on their own. *Principal directions* (GANSpace,
-Härkönen et al. 2020) are the main axes of variation of G's first layer over 1,000 random
-z, carried back to z-space; they tend to change one visible property at a time.
-"""
+N_DIMS, N_PCS = widget.N_DIMS, widget.N_PCS
 
 
 @dataclass
@@ -80,132 +42,14 @@ class GenerateControls:
     pcs: list[gr.Slider]
 
     def inputs(self) -> list[Any]:
-        """In the order of :func:`latent_settings` after the checkpoint."""
+        """In the order of ``GenerateParams.values``."""
         pairs = [c for pair in zip(self.dims, self.offsets, strict=True) for c in pair]
         return [self.seed, self.grid, self.truncation, self.class_name, *pairs, *self.pcs]
 
 
 def default_settings() -> tuple[Any, ...]:
     """The Generate controls' start values, in ``GenerateControls.inputs`` order."""
-    dims = [v for i in range(N_DIMS) for v in (i, 0.0)]
-    return (0, DEFAULT_GRID, 1.0, MIXED, *dims, *[0.0] * N_PCS)
-
-
-# --- plain handlers ---------------------------------------------------------------------------
-
-
-def class_index(checkpoint: GANPipeline, class_name: str | None) -> int | None:
-    """The label index for a dropdown value, or None for "every class in turn"/unconditional."""
-    if not checkpoint.conditional or not class_name or class_name == MIXED:
-        return None
-    names = class_names(checkpoint)
-    if class_name not in names:
-        raise ValueError(
-            f"{checkpoint.name} has no class {class_name!r}; classes: {', '.join(names)}"
-        )
-    return names.index(class_name)
-
-
-def latent_settings(
-    checkpoint: GANPipeline,
-    seed: float,
-    grid: float,
-    truncation: float,
-    class_name: str | None,
-    values: tuple[float, ...],
-) -> tuple[Any, Any, list[tuple[int, float]], list[float]]:
-    """Unpack the widget values: (z (n, d), labels, dim edits, PC amounts).
-
-    Raises ``explorer.inputs.InputError`` (a ValueError) for a value no widget can send
-    (NaN, infinity, a 10**6 grid): the API reaches this function too.
-    """
-    last = checkpoint.latent_dim - 1
-    dims = [inputs.whole(values[2 * i], "A latent dimension", 0, last, 0) for i in range(N_DIMS)]
-    offsets = [
-        inputs.number(values[2 * i + 1], "A dimension's offset", -OFFSET_MAX, OFFSET_MAX, 0)
-        for i in range(N_DIMS)
-    ]
-    pcs = [
-        inputs.number(v, "A principal direction's amount", -OFFSET_MAX, OFFSET_MAX, 0)
-        for v in values[2 * N_DIMS : 2 * N_DIMS + N_PCS]
-    ]
-    n = inputs.whole(grid, "The grid side", 1, MAX_GRID, 1) ** 2
-    truncation = inputs.number(truncation, "Truncation ψ", 0.0, MAX_TRUNCATION, 1.0)
-    edits = list(zip(dims, offsets, strict=True))
-    z = latent_space.build_latents(checkpoint, inputs.seed(seed), n, truncation, edits, pcs)
-    labels = checkpoint.class_labels(n, class_index(checkpoint, class_name))
-    return z, labels, edits, pcs
-
-
-def generate_batch(
-    checkpoint: GANPipeline,
-    seed: float = 0,
-    grid: float = DEFAULT_GRID,
-    truncation: float = 1.0,
-    class_name: str | None = MIXED,
-    values: tuple[float, ...] = (),
-) -> tuple[PipelineOutput, list[tuple[int, float]], float]:
-    """The Generate tab's samples for its widget values: (pipeline output, dim edits, seconds).
-
-    With the sliders at 0 this is ``pipe(n=grid², seed, labels, truncation)``, i.e. exactly
-    ``gan-train sample CKPT --n grid² --seed S [--label L] --truncation ψ``.
-    """
-    values = tuple(values) + (0.0,) * (2 * N_DIMS + N_PCS - len(values))
-    start = time.perf_counter()
-    z, labels, edits, _ = latent_settings(checkpoint, seed, grid, truncation, class_name, values)
-    out = checkpoint(latents=z, labels=labels)
-    return out, edits, time.perf_counter() - start
-
-
-def g_formula(loss: str) -> str:
-    """G's loss formula from ``trainers.losses.FORMULAS``, without its comment."""
-    return FORMULAS[loss]["g"].split("   (")[0].strip()
-
-
-def describe_batch(
-    checkpoint: GANPipeline,
-    out: PipelineOutput,
-    edits: list[tuple[int, float]],
-    seed: int,
-    truncation: float,
-    seconds: float = 0.0,
-) -> str:
-    """The Markdown beside the grid: D's verdict, both G losses on these fakes, z facts."""
-    n = len(out.images)
-    lines = [
-        f"**{n} samples** from `{checkpoint.name}` · seed {seed} · ψ {truncation:g} · "
-        f"model work {seconds * 1000:.0f} ms"
-    ]
-    if out.scores is not None:
-        s = out.scores
-        verdict = "mostly real" if s.mean() > 0.6 else "mostly fake" if s.mean() < 0.4 else "unsure"
-        lines.append(
-            f"**D(G(z))** mean {s.mean():.2f} (min {s.min():.2f}, max {s.max():.2f}): D thinks "
-            f"these are {verdict}."
-        )
-        report = g_loss_report(out.logits)
-        mm, ns = report["minimax"], report["non-saturating"]
-        lines.append(
-            "| G loss on these fakes | value | push per sample, mean abs(dℓ/dlogit) |\n|---|---|---|\n"
-            f"| minimax `{g_formula('minimax')}` | {mm['loss']:.3f} | {mm['grad']:.3f} |\n"
-            f"| non-saturating `{g_formula('non-saturating')}` | {ns['loss']:.3f} | {ns['grad']:.3f} |"
-        )
-    else:
-        lines.append("This checkpoint has no discriminator, so there are no D scores.")
-    d = checkpoint.latent_dim
-    lines.append(
-        f"Sample 0: ‖z‖ = {float(out.latents[0].norm()):.2f} (a typical N(0, I) latent in {d} "
-        f"dimensions has ‖z‖ ≈ √{d} = {d**0.5:.1f})."
-    )
-    base = checkpoint.latents(seed, 1, truncation)[0]
-    for dim, offset in edits:
-        if offset:
-            k = min(max(dim, 0), d - 1)
-            lines.append(
-                f"Dimension {k}: sample 0 has z[{k}] = {float(base[k]):+.2f}, moved to "
-                f"{float(base[k]) + offset:+.2f}."
-            )
-    return "\n\n".join(lines)
+    return views.GenerateParams().values()
 
 
 def on_generate(
@@ -230,20 +74,8 @@ def on_generate(
 ) -> tuple[np.ndarray | None, str]:
     """The /generate endpoint: (captioned grid (H, W, 3) uint8 or None, Markdown)."""
     values = (dim_1, offset_1, dim_2, offset_2, dim_3, offset_3, pc_1, pc_2, pc_3, pc_4, pc_5)
-    try:
-        ckpt = catalog.load(checkpoint)
-        out, edits, seconds = generate_batch(ckpt, seed, grid, truncation, class_name, values)
-    except (CheckpointError, ValueError) as error:
-        return None, f"⚠️ {error}"
-    picture = latents.captioned_grid(
-        out.images,
-        int(grid or 1),
-        latents.score_captions(out.scores),
-        out.scores,
-        top_margin=LABEL_MARGIN,
-    )
-    text = describe_batch(ckpt, out, edits, int(seed or 0), float(truncation), seconds)
-    return picture, text
+    params = views.GenerateParams.from_values(seed, grid, truncation, class_name, values)
+    return views.shown(views.generate_view, catalog, checkpoint, params, LABEL_MARGIN)
 
 
 def on_checkpoint(checkpoint: str | None, *, catalog: Any = None) -> list[Any]:
@@ -253,25 +85,11 @@ def on_checkpoint(checkpoint: str | None, *, catalog: Any = None) -> list[Any]:
         pca = latent_space.principal_directions(ckpt, k=N_PCS)
     except (CheckpointError, ValueError):
         return [gr.update()] * (N_PCS + N_DIMS + 1)
-    pcs = [gr.Slider(label=pc_label(i, float(pca.explained[i]))) for i in range(N_PCS)]
-    dims = [
-        gr.Number(maximum=ckpt.latent_dim - 1, label=f"dimension (0–{ckpt.latent_dim - 1})")
-        for _ in range(N_DIMS)
-    ]
-    return [*pcs, *dims, class_dropdown_update(ckpt)]
-
-
-pc_label = widget.pc_label
-
-
-def class_names(ckpt: GANPipeline) -> list[str]:
-    """The class names of a cGAN ("0", "1", ... when none were stored); [] for other models."""
-    return list(ckpt.class_names) if ckpt.conditional else []
-
-
-def class_dropdown_update(ckpt: GANPipeline) -> Any:
-    names = class_names(ckpt)
-    return gr.Dropdown(choices=[MIXED, *names], value=MIXED, visible=bool(names))
+    pcs = [gr.Slider(label=widget.pc_label(i, float(pca.explained[i]))) for i in range(N_PCS)]
+    last, label = ckpt.latent_dim - 1, views.dim_label(ckpt.latent_dim)
+    names = views.class_names(ckpt)
+    classes = gr.Dropdown(choices=[MIXED, *names], value=MIXED, visible=bool(names))
+    return [*pcs, *[gr.Number(maximum=last, label=label) for _ in range(N_DIMS)], classes]
 
 
 def fill_on_first_open(
@@ -294,113 +112,72 @@ def fill_on_first_open(
     )
 
 
-#: "New seed" picks the seed in the browser (one server call fewer: the new seed's z is the
-#: only thing the server is asked for).
+#: "New seed" picks the seed in the browser (the server is asked only for the new seed's z).
 NEW_SEED_JS = "() => Math.floor(Math.random() * 1000000)"
-
-
-def on_reset() -> list[float]:
-    """Truncation back to 1 and every slider back to 0."""
-    return [1.0] + [0.0] * (N_DIMS + N_PCS)
-
-
-# --- layout and wiring ------------------------------------------------------------------------
 
 
 def build_tab(ctx: ExplorerContext) -> GenerateControls:
     """Create the tab's components inside the current Tab; returns the controls for reuse."""
     catalog = ctx.catalog
     first = None
-    latent_dim = 100
     try:
-        if ctx.default_key:
-            first = catalog.load(ctx.default_key)
-            latent_dim = first.latent_dim
+        first = catalog.load(ctx.default_key) if ctx.default_key else None
     except (CheckpointError, ValueError):
-        first = None
-    explained: list[float | None] = [None] * N_PCS  # the page-load event fills these in (app.py)
+        pass
+    latent_dim = first.latent_dim if first else 100
+    names = views.class_names(first) if first else []
+    box = {"maximum": latent_dim - 1, "label": views.dim_label(latent_dim), "info": None}
+    box.update(scale=1, min_width=110)  # a raw dimension's number box
 
     with gr.Row(equal_height=True):
-        seed = gr.Number(0, label="seed", precision=0, minimum=0, scale=3, elem_id="generate-seed")
-        randomise = gr.Button("New seed", scale=1, min_width=90, elem_id="new-seed")
+        seed = option_widget(GENERATE["seed"], elem_id="generate-seed", scale=3)
+        randomise = gr.Button(views.NEW_SEED, scale=1, min_width=90, elem_id="new-seed")
     # The sliders and the grid run in the visitor's browser (explorer/web/latent-widget.js); the
     # server hands the widget z for the seed, the principal directions and the model's name.
-    start = widget.page_config(catalog, ctx.default_key, "generate") if first else None
-    widget_html = latent_widget.widget_html(
-        json.dumps(start) if start else "", "generate", "generate-button"
-    )
+    latent_widget.widget_html(catalog, "generate", "generate-button", [ctx.checkpoint, seed])
     # The same page drawn on the server: shown when the widget steps aside (no WebAssembly, a
     # model that cannot be exported); its /generate endpoint serves gradio_client users.
     with latent_widget.server_path_group(), gr.Row():
         with gr.Column(scale=2, min_width=300):
-            grid = gr.Slider(
-                1, 8, value=DEFAULT_GRID, step=1, precision=0, label="grid side n (n × n samples)"
-            )
-            truncation = gr.Slider(
-                0.0, 1.5, value=1.0, step=0.05, label="truncation ψ (z → ψ·z; 1 = off)"
-            )
-            names = class_names(first) if first is not None else []
-            class_name = gr.Dropdown(
+            grid = option_widget(GENERATE["grid"], precision=0)
+            truncation = option_widget(GENERATE["truncation"])
+            class_name = option_widget(
+                GENERATE["class_name"],
                 choices=[MIXED, *names],
-                value=MIXED,
-                label="class (cGAN)",
                 visible=bool(names),
-                allow_custom_value=True,  # the API may name any class of any cGAN; checked by the handler
+                allow_custom_value=True,  # the API may name any class of any cGAN: checked
             )
-            with gr.Accordion("Raw latent dimensions: pick a coordinate of z, slide it", open=True):
-                dims, offsets = [], []
+            dims, offsets = [], []
+            with gr.Accordion(views.DIMS_TITLE, open=True):
                 for i in range(N_DIMS):
                     with gr.Row(equal_height=True):
-                        dims.append(
-                            gr.Number(
-                                i,
-                                precision=0,
-                                minimum=0,
-                                maximum=latent_dim - 1,
-                                label=f"dimension (0–{latent_dim - 1})",
-                                scale=1,
-                                min_width=110,
-                            )
-                        )
+                        dims.append(option_widget(GENERATE["dims"], value=i, **box))
+                        label = f"{GENERATE['offsets'].label} #{i + 1}"
                         offsets.append(
-                            gr.Slider(
-                                -4,
-                                4,
-                                value=0,
-                                step=0.1,
-                                label=f"add to z[dimension] #{i + 1}",
-                                scale=3,
-                            )
+                            option_widget(GENERATE["offsets"], value=0.0, label=label, scale=3)
                         )
-            with gr.Accordion(
-                "Principal directions (GANSpace): unit steps along the main axes", open=True
-            ):
+            with gr.Accordion(views.PCS_TITLE, open=True):
+                # the page-load event labels these with their share of the variance (app.py)
                 pcs = [
-                    gr.Slider(-4, 4, value=0, step=0.1, label=pc_label(i, explained[i]))
+                    option_widget(GENERATE["pcs"], value=0.0, label=widget.pc_label(i, None))
                     for i in range(N_PCS)
                 ]
             with gr.Row():
                 button = gr.Button("Generate", variant="primary", elem_id="generate-button")
-                reset = gr.Button("Reset sliders")
+                reset = gr.Button(views.RESET)
         with gr.Column(scale=3, min_width=320):
-            initial_image, initial_text = (
-                on_generate(ctx.default_key, catalog=catalog)
-                if first
-                else (None, ctx.empty_message)
-            )
+            picture, text = None, ctx.empty_message
+            if first:
+                picture, text = on_generate(ctx.default_key, catalog=catalog)
             image = gr.Image(
-                initial_image,
-                label="G(z): D(G(z)) under each sample (bar: 0 = fake … 1 = real)",
-                format="png",
-                interactive=False,
+                picture,
+                label=views.GENERATE_PICTURE,
                 elem_id="generate-image",
-                buttons=["download"],
+                **latent_widget.PICTURE,
             )
-            info = gr.Markdown(initial_text, elem_id="generate-info")
-    with gr.Accordion(
-        "What am I looking at? The GAN game, D(x), D(G(z)) and the G loss", open=False
-    ):
-        gr.Markdown(TEACHING_MD)
+            info = gr.Markdown(text, elem_id="generate-info")
+    with gr.Accordion(views.GENERATE_ABOUT_TITLE, open=False):
+        gr.Markdown(views.GENERATE_ABOUT)
 
     controls = GenerateControls(seed, grid, truncation, class_name, dims, offsets, pcs)
 
@@ -408,7 +185,8 @@ def build_tab(ctx: ExplorerContext) -> GenerateControls:
         picture, text = on_generate(*values, catalog=catalog)
         return (str(latents.save_png(picture)) if picture is not None else None), text
 
-    generate.__signature__ = _api_signature()  # type: ignore[attr-defined]
+    api = inspect.signature(on_generate)  # what gradio_client shows: without ``catalog``
+    generate.__signature__ = api.replace(parameters=list(api.parameters.values())[:-1])
     gr.on(
         triggers=[  # a new seed or model reaches the server path through the widget's button
             button.click,
@@ -426,19 +204,9 @@ def build_tab(ctx: ExplorerContext) -> GenerateControls:
         trigger_mode="always_last",
         show_progress="minimal",
     )
-    gr.on(
-        triggers=[seed.change, ctx.checkpoint.change],
-        fn=lambda key, seed: json.dumps(widget.page_config(catalog, key, "generate", seed)),
-        inputs=[ctx.checkpoint, seed],
-        outputs=widget_html,
-        api_name="generate_widget",
-        trigger_mode="always_last",
-        show_progress="hidden",
-        queue=False,  # a few ms each: no queue, never behind a long job
-    )
     randomise.click(None, None, seed, js=NEW_SEED_JS, api_name="new_seed", show_progress="hidden")
     reset.click(
-        on_reset,
+        lambda: [1.0] + [0.0] * (N_DIMS + N_PCS),  # truncation 1, every slider 0
         None,
         [truncation, *offsets, *pcs],
         api_name="reset_sliders",
@@ -458,11 +226,3 @@ def build_tab(ctx: ExplorerContext) -> GenerateControls:
         show_progress="hidden",
     )
     return controls
-
-
-def _api_signature() -> Any:
-    """The signature gradio_client shows for /generate: on_generate's, without ``catalog``."""
-    import inspect
-
-    sig = inspect.signature(on_generate)
-    return sig.replace(parameters=[p for p in sig.parameters.values() if p.name != "catalog"])

@@ -1,22 +1,17 @@
 """The latent widget in the Gradio edition: a ``gr.HTML`` host and the routes serving its files.
 
-The widget itself (``explorer/web/latent-widget.js``) and what the server hands it
-(:mod:`explorer.widget`) are shared with the Streamlit edition; this module only wires them into
-Gradio:
-
-* :func:`widget_html` makes the ``gr.HTML`` whose value is the widget's config (JSON text); its
-  ``js_on_load`` mounts the widget, and a new value (a new seed or model) updates it in place.
-* :func:`install_routes` makes ``demo.launch`` serve the widget's folder at ``/latent-widget/``
-  (FastAPI routes passed through ``app_kwargs``): the script, onnxruntime-web and the ONNX files,
-  by name only, gzip-compressed for browsers that accept it.
-* The server-drawn controls of each page sit in a group with :data:`SERVER_PATH_CLASS`: hidden
-  while the widget runs, shown when it steps aside (no WebAssembly, or a model that cannot be
-  exported). The Gradio API endpoints (``/generate``, ...) work either way.
+The widget (``explorer/web/latent-widget.js``) and its config (:mod:`explorer.widget`) are core.
+:func:`widget_html` makes the ``gr.HTML`` whose value is the config (JSON text): ``js_on_load``
+mounts the widget, a new value (a new seed or model) updates it in place. :func:`install_routes`
+makes ``demo.launch`` serve the widget's folder at ``/latent-widget/`` (by name only, gzipped
+for browsers that accept it). A page's server-drawn controls sit in :func:`server_path_group`:
+hidden while the widget runs, shown when it steps aside; the API endpoints work either way.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any
 
 import gradio as gr
@@ -29,6 +24,8 @@ from starlette.routing import Route
 
 from explorer import widget
 
+#: A server-drawn picture's settings (a lossless PNG the visitor may download).
+PICTURE = {"format": "png", "interactive": False, "buttons": ["download"]}
 #: The class of a page's server-drawn group (shown only when the widget steps aside).
 SERVER_PATH_CLASS = "lw-server-path"
 _P = widget.GRADIO_PREFIX
@@ -44,27 +41,45 @@ _MOUNT = (
 _COMPRESSIBLE = {".wasm", ".onnx", ".js", ".mjs", ".css", ".json", ".html"}
 
 
-def widget_html(config_json: str, mode: str, server_button: str) -> gr.HTML:
-    """The widget's host component.
+def widget_html(catalog: Any, mode: str, server_button: str, inputs: list[Any]) -> gr.HTML:
+    """The widget's host component, its value the widget's config (JSON text).
 
     Args:
-        config_json: :func:`explorer.widget.config_json` for the page's start (or "").
+        catalog: the explorer's checkpoints (:func:`explorer.widget.page_config`).
         mode: "generate", "classes" or "interpolate" (a data attribute, for tests and CSS).
         server_button: elem_id of the page's server-path button, pressed when the widget steps
             aside so the server draws the same picture.
+        inputs: the page's model picker and seed (Interpolate: seeds A and B); when one
+            changes, the widget is handed a new config (``/<mode>_widget``).
     """
+
+    def config(key: str | None, seed: Any, seed_b: Any = None) -> str:
+        return json.dumps(widget.page_config(catalog, key, mode, seed, seed_b=seed_b))
+
+    start = config(*(component.value for component in inputs))
     template = (
         f'<div class="latent-widget-root" id="latent-widget" data-mode="{mode}" '
         f'data-server-button="{server_button}"></div>'
     )
-    return gr.HTML(
-        config_json,
+    html = gr.HTML(
+        start if '"model"' in start else "",  # nothing to mount without a model that loads
         html_template=template,
         js_on_load=_MOUNT,
         head=HEAD,
         elem_classes=["latent-widget-host"],
         padding=False,
     )
+    gr.on(
+        triggers=[component.change for component in inputs],
+        fn=config,
+        inputs=inputs,
+        outputs=html,
+        api_name=f"{mode}_widget",
+        trigger_mode="always_last",
+        show_progress="hidden",
+        queue=False,  # a few ms each: no queue, never behind a long job
+    )
+    return html
 
 
 def server_path_group(**kwargs: Any) -> gr.Group:

@@ -16,15 +16,13 @@ import gradio as gr
 from explorer import runs
 from explorer.context import ExplorerContext, public_text
 from explorer.gradio_ui.tabs.train import session_of
-from explorer.live_training.places import default_runs_dir
 
 
 def list_runs(
     roots: Sequence[Path], hosted: bool = False, request: gr.Request | None = None
 ) -> list[runs.RunInfo]:
-    """The runs this visitor may see (hosted: the shipped ones and their own live runs)."""
-    own = runs.own_live_runs(session_of(request)) if hosted else None
-    return runs.discover_runs(roots, default_runs_dir(), own)
+    """This visitor's runs (:func:`explorer.runs.visible_runs`)."""
+    return runs.visible_runs(roots, hosted, session_of(request) if hosted else None)
 
 
 def on_refresh(
@@ -48,13 +46,8 @@ def on_compare(
     wanted = int(step) if step is not None else None
     view = runs.view_for_keys(listed, keys, wanted)
     gallery = [(picture, caption) for caption, picture in view.grids]
-    low, high = (view.steps[0], view.steps[-1]) if view.steps else (0, 1)
-    slider = gr.Slider(
-        minimum=low,
-        maximum=max(high, low + 1),
-        value=view.step or low,
-        interactive=len(view.steps) > 1,
-    )
+    low, high, value, movable = view.step_range
+    slider = gr.Slider(minimum=low, maximum=high, value=value, interactive=movable)
     table = gr.Dataframe(value=view.differences, headers=view.headers)
     notes = view.notes_markdown
     return view.figure, gallery, slider, table, public_text(notes) if hosted else notes
@@ -70,7 +63,7 @@ def build_tab(ctx: ExplorerContext, tab: gr.Tab | None = None) -> None:
         picker = gr.Dropdown(
             choices=[(run.label, run.key) for run in listed],
             multiselect=True,
-            label="runs",
+            label=runs.RUNS_LABEL,
             scale=4,
             elem_id="runs-picker",
         )
