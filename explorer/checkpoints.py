@@ -1,4 +1,4 @@
-"""Finding checkpoints on disk, naming them for the dropdown, and loading them once.
+"""Finding checkpoints on disk, naming them for a model picker, and loading them once.
 
 Where the explorer looks (in this order):
 
@@ -6,7 +6,7 @@ Where the explorer looks (in this order):
    ``pretrained/`` package data, or instead every folder in ``$GAN_EXPLORER_PRETRAINED``
    (several may be joined with ``os.pathsep``),
 2. every entry of ``$GAN_EXPLORER_CHECKPOINTS`` (comma-separated folders or
-   ``hf://OWNER/NAME[@REV]`` Hub checkpoints, see :mod:`trainers.hub`),
+   ``hf://OWNER/NAME[@REV]`` Hub checkpoints, see :mod:`trainers.hub_pull`),
 3. every ``--checkpoint-dir`` given on the command line (an ``hf://`` URI too).
 
 In each of these roots a checkpoint is any folder holding ``meta.json``: the root itself, a
@@ -108,6 +108,13 @@ class Catalog:
             if (not conditional_only or e.conditional)
             and (not convolutional_only or e.convolutional)
         ]
+
+    def refresh_keeping(self, current: str | None) -> str | None:
+        """Look for new checkpoints (:meth:`refresh`); the key a picker shows after it:
+        ``current`` while it is still there, else the first one (None when there are none)."""
+        self.refresh()
+        keys = self.keys()
+        return current if current in keys else (keys[0] if keys else None)
 
     def get(self, key: str | None) -> CheckpointEntry:
         """The entry for a key, or a CheckpointError that lists what is available."""
@@ -222,6 +229,22 @@ def _key_for(folder: Path) -> str:
     if snapshot_name(folder):  # from the Hub: "OWNER/NAME" or "OWNER/NAME@REV"
         return snapshot_name(folder)
     return folder.parent.name if folder.name == "checkpoint" else folder.name
+
+
+def explorer_catalog(
+    extra_dirs: list[Path] | None = None, include_default: bool = True, training: bool = False
+) -> Catalog:
+    """The checkpoints an explorer shows (either edition): :func:`discover`'s, and when
+    ``training`` is on and ``include_default``, the folder where the Train page saves (made
+    here, so that a checkpoint saved there later is found by :meth:`Catalog.refresh`)."""
+    extra = list(extra_dirs or [])
+    if training and include_default:
+        from explorer.live_training.places import default_checkpoint_dir
+
+        live_dir = default_checkpoint_dir()
+        live_dir.mkdir(parents=True, exist_ok=True)
+        extra.append(live_dir)
+    return discover(extra, include_default=include_default)
 
 
 def discover(extra_dirs: list[Path] | None = None, include_default: bool = True) -> Catalog:

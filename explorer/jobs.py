@@ -22,6 +22,7 @@ Nothing here imports a front end.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
@@ -391,9 +392,47 @@ class JobSlot:
             return list(self._recent.values())
 
 
+class Gate:
+    """At most ``concurrency`` model computations at once on this server, and at most
+    ``queue_size`` waiting for their turn (:class:`explorer.context.VisitorLimits`): Gradio's
+    queue does this for the Gradio edition; the Streamlit edition runs every user's script in a
+    thread of its own, so without a gate a crowd would share the CPU between everyone at once
+    and each would wait for all. ``with gate(): ...`` around the model work."""
+
+    def __init__(self, concurrency: int, queue_size: int) -> None:
+        self.slots = threading.BoundedSemaphore(concurrency)
+        self.queue_size = queue_size
+        self.waiting = 0
+        self.lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self.lock:
+            if self.waiting >= self.queue_size:
+                raise BusyError(
+                    "This explorer is busy: too many requests are waiting. Try again in a moment."
+                )
+            self.waiting += 1
+        try:
+            self.slots.acquire()
+        finally:
+            with self.lock:
+                self.waiting -= 1
+        try:
+            yield
+        finally:
+            self.slots.release()
+
+
+class BusyError(ValueError):
+    """Too many requests are waiting for the model (a ValueError: pages show it as st.error)."""
+
+
 __all__ = [
     "ORPHAN_TIMEOUT_S",
     "BackgroundJob",
+    "BusyError",
+    "Gate",
     "History",
     "JobBusyError",
     "JobSlot",

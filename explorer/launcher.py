@@ -26,9 +26,8 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
-from explorer import links
+from explorer import links, server_options
 
 UIS = ("gradio", "streamlit")
 #: Largest upload the server accepts, in MB: ``explorer.context.VisitorLimits.upload_mb`` (the
@@ -66,8 +65,8 @@ def limit_malloc_arenas(environ=os.environ) -> bool:
 def add_server_arguments(
     parser: argparse.ArgumentParser, *, env_prefix: str, host_env: str, port: int
 ) -> None:
-    """The options both editions take: --host, --port, --checkpoint-dir, --threads, --public,
-    --model, --tab.
+    """The options both editions take: --host, --port and the ones the pages read
+    (:func:`explorer.server_options.add_page_arguments`).
 
     Defaults of --host and --port come from the front end's own variables
     (``GRADIO_SERVER_NAME``/``_PORT``, ``STREAMLIT_SERVER_ADDRESS``/``_PORT``).
@@ -83,41 +82,7 @@ def add_server_arguments(
         default=int(os.environ.get(f"{env_prefix}_PORT", port)),
         help=f"port (default {port})",
     )
-    parser.add_argument(
-        "--checkpoint-dir",
-        type=Path,
-        action="append",
-        default=[],
-        help="extra folder with checkpoints or training runs, e.g. runs/ (repeatable)",
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=int(os.environ.get("GAN_EXPLORER_THREADS", 1)),
-        help="torch threads per request (default 1: requests run side by side instead)",
-    )
-    parser.add_argument(
-        "--public",
-        action="store_true",
-        help="hosted mode for strangers (also on for a --host other machines can reach, and on "
-        "Spaces): no server paths, visitor limits, training data built in or uploaded",
-    )
-    parser.add_argument(
-        "--model",
-        default=os.environ.get("GAN_EXPLORER_MODEL") or None,
-        metavar="NAME",
-        help="the checkpoint a visit starts on, e.g. cgan-mnist (default: the best showcase "
-        "found, see explorer/context.py SHOWCASE); a link's ?model= still wins",
-    )
-    parser.add_argument(
-        "--tab",
-        type=links.normalise_tab,
-        choices=links.TABS,
-        default=os.environ.get("GAN_EXPLORER_TAB") or links.DEFAULT_TAB,
-        metavar="TAB",
-        help=f"the tab a visit starts on: {', '.join(links.TABS)} (default {links.DEFAULT_TAB}); "
-        "a link's ?tab= still wins",
-    )
+    server_options.add_page_arguments(parser)
 
 
 def gradio_parser() -> argparse.ArgumentParser:

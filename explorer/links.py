@@ -109,6 +109,14 @@ def _shown(text: str) -> str:
     return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
+def checked_tab(text: str) -> str:
+    """A start tab (``--tab``) as its id; a ValueError names the tabs there are."""
+    tab = normalise_tab(text)
+    if tab not in TABS:
+        raise ValueError(f"no tab named {text!r}; tabs: {', '.join(TABS)}")
+    return tab
+
+
 def normalise_tab(text: str) -> str:
     """A tab as a link may write it ("Classes", "/classes", "ask_d") -> its id ("ask-d")."""
     return "-".join(text.strip().strip("/").lower().replace("_", " ").split())
@@ -256,3 +264,31 @@ def open_link(
     and what to say about its bad parts ("" when there are none)."""
     view, problems = read_link(query, models, start=ViewLink(model=model, tab=tab))
     return view, link_problems_text(problems)
+
+
+@dataclass(frozen=True)
+class LinkTargets:
+    """What opening a link sets, the same in both editions.
+
+    Attributes:
+        model: the app-wide model picker's checkpoint (None: leave it).
+        classes_model: the Classes page's picker, which offers conditional models only.
+        seeds: the seed of the page the link opens (Generate's for a tab without its own).
+        presenter: the presenter's view.
+    """
+
+    model: str | None
+    classes_model: str | None
+    seeds: dict[str, int]
+    presenter: bool
+
+
+def link_targets(view: ViewLink, conditional: Sequence[str]) -> LinkTargets:
+    """The widgets a link's ``view`` sets (``conditional``: the cGAN checkpoints' keys)."""
+    seeded = view.tab if view.tab in SEEDED_TABS else DEFAULT_TAB
+    return LinkTargets(
+        model=view.model,
+        classes_model=view.model if view.model in conditional else None,
+        seeds={seeded: view.seed} if view.seed is not None else {},
+        presenter=view.presenter,
+    )

@@ -665,6 +665,23 @@ Pick **your points** as the data set, then add points one at a time (click on th
 type them), or upload a CSV with two numeric columns `x,y` (a header line is fine); points
 outside [−3, 3]² are scaled to fit.
 """
+#: The buttons' words; the step buttons (:data:`STEPS`) are named by their action.
+BUTTONS = {
+    "d": "Step D",
+    "g": "Step G",
+    "both": "Step both",
+    "reset": "↺ Reset",
+    "pair_reset": "↺ Start both",
+    "pair_run": f"Run {PAIR_ROUNDS} rounds",
+    "add_point": "add point",
+    "clear_points": "clear my points",
+}
+STEPS = ("d", "g", "both")  # the row of step buttons ("both" is the primary one)
+POINTS_TITLE = "your points"
+CSV_LABEL = "CSV of x,y points"
+CSV_TYPES = ("csv", "txt")
+PLANE_CAPTION = "the plane"
+SIDES = ("collapse", "cure")  # the pair's left and right plots
 NOT_POINTS = "Choose **your points** as the data set to draw points."
 OUTSIDE = "Click inside the plane to add a point."
 NO_POINTS = "Add some points first."
@@ -674,6 +691,14 @@ UNREADABLE_CSV = "The CSV upload could not be read; please upload it again."
 def play_label(playing: bool, pair: bool = False) -> str:
     """Play's button: what pressing it does next."""
     return "⏸ Pause" if playing else ("▶ Play both" if pair else "▶ Play")
+
+
+def toggle_play(target: Any) -> Any:
+    """Play / Pause: flip ``target.playing`` (a :class:`Session` or :class:`PairSession`, a new
+    Session for None); returns the target."""
+    target = target or Session()
+    target.playing = not target.playing
+    return target
 
 
 def _show(values: Any) -> list[str] | None:
@@ -761,8 +786,13 @@ def add_point_view(session: Session | None, values: Any, point: Any) -> PlaneVie
         return plane_view(session, settings, notice=NOT_POINTS)
     if point is None:
         return plane_view(session, settings, notice=OUTSIDE)
-    session.points = [*session.points, (round(float(point[0]), 3), round(float(point[1]), 3))]
-    return plane_view(session, settings)
+    return plane_view(add_point(session, *point[:2]), settings)
+
+
+def add_point(session: Session, x: float, y: float) -> Session:
+    """One more of "your points" (rounded to 3 decimals); returns the session."""
+    session.points = [*session.points, (round(float(x), 3), round(float(y), 3))]
+    return session
 
 
 def click_point(index: Any) -> tuple[float, float] | None:
@@ -792,8 +822,11 @@ def load_points(session: Session, source: Any, name: str = "the CSV") -> str:
 
 
 def csv_view(session: Session | None, values: Any, source: Any) -> PlaneView:
-    """An uploaded CSV becomes "your points", and the data set switches to them."""
+    """An uploaded CSV (its path, or an uploaded file with a ``name``) becomes "your points",
+    and the data set switches to them."""
     session = session or Session()
+    if not isinstance(source, str | bytes | None):
+        source = getattr(source, "name", None)
     try:
         settings = checked_settings(values)
         loaded = load_points(session, source)
@@ -804,11 +837,13 @@ def csv_view(session: Session | None, values: Any, source: Any) -> PlaneView:
     return view
 
 
-def clear_points(session: Session) -> None:
-    """Forget the user's points (and the experiment made from them)."""
+def clear_points(session: Session | None) -> Session:
+    """Forget the user's points (and the experiment made from them); returns the session."""
+    session = session or Session()
     session.points = []
     if session.trainer is not None and session.trainer.config.dataset == "points":
         session.trainer = None
+    return session
 
 
 def pair_view(pair: PairSession | None, seed: Any, action: str = "", rounds: Any = 100):

@@ -130,7 +130,8 @@ SCHEDULE_CHOICES = (
 def schedule_summary(steps: int, size: int, schedule: str) -> str:
     """Where the steps go, from the same :func:`trainers.style.stage_plan` the optimiser runs,
     e.g. "133 steps at 64 px → 50 at 128 px → 17 at 256 px"."""
-    plan = stage_plan(StyleConfig(steps=int(steps), size=int(size), schedule=schedule))
+    steps, size = int(steps or 10), int(size or 64)  # a box being typed in may be empty
+    plan = stage_plan(StyleConfig(steps=steps, size=size, schedule=schedule))
     parts = [
         f"{n} steps at {side} px" if i == 0 else f"{n} at {side} px"
         for i, (side, n) in enumerate(plan)
@@ -370,6 +371,22 @@ BUSY = (
 )
 
 
+#: The settings as the page lays them out, row by row; then those under :data:`MORE_TITLE`.
+ROWS = (
+    ("steps", "size"),
+    ("schedule",),
+    ("content_weight", "style_weight_log10", "tv_weight_log10"),
+)
+MORE_TITLE = "More settings"
+MORE_ROWS = (("init", "optimizer", "preserve_color"), ("features", "seed"))
+#: The example pictures each input offers (the first is a page's start).
+EXAMPLES = {"content": CONTENT_EXAMPLES, "style": STYLE_EXAMPLES}
+
+
+#: What a visitor's Start may be refused with (bad settings or pictures, another's job).
+REFUSALS = (ValueError, TypeError, FileNotFoundError, OverflowError, JobBusyError)
+
+
 def limited(limits: Any) -> dict[str, OptionSpec]:
     """The specs with ``steps`` and ``size`` capped by a visitor's limits
     (:class:`explorer.context.VisitorLimits`), their defaults inside the caps."""
@@ -394,6 +411,38 @@ def config_from(values: dict[str, Any], limits: Any) -> StyleConfig:
     check_limits(values["steps"], values["size"], limits)
     whole = {name: int(values[name] or 0) for name in ("steps", "size", "seed")}
     return make_config(**{**values, **whole})
+
+
+def picture(data: bytes | None, name: str, example: str | None) -> tuple[Any, str]:
+    """The picture a visitor chose: an upload (``data``, checked at once: ImageInputError, a
+    ValueError, for a bad file), else one of :data:`EXAMPLES`; (None, "") for neither."""
+    if data is not None:
+        return np.asarray(load_image(data, name=name)), name
+    if example in CONTENT_EXAMPLES + STYLE_EXAMPLES:
+        return example_image(example), example
+    return None, ""
+
+
+def new_stop_event(old: threading.Event | None) -> threading.Event:
+    """A fresh Stop flag for a visitor's next run (a previous run of theirs should end)."""
+    if old is not None:
+        old.set()
+    return threading.Event()
+
+
+def request_stop(stop_event: threading.Event | None) -> None:
+    """Stop: raise a visitor's Stop flag."""
+    if stop_event is not None:
+        stop_event.set()
+
+
+def restart(
+    old: StyliseJob | None, content: ImageSource | None, style: ImageSource | None, config: Any
+) -> StyliseJob:
+    """A visitor's Start: stop their previous job if it still runs, then :func:`start_one`."""
+    if old is not None and old.is_alive:
+        old.request_stop()  # start_one gives it a few seconds to end
+    return start_one(content, style, config)
 
 
 def start_one(

@@ -205,3 +205,9 @@ def summary_html(summary: ModelSummary) -> str:
         f"<details><summary>meta.json</summary><pre>{e(summary.meta_json)}</pre></details>"
         "</div>"
     )
+
+
+def meta_html(meta: dict[str, Any], hosted: bool = False) -> str:
+    """A checkpoint's ``meta.json`` in plain words, as the HTML both editions show above a
+    page (:func:`model_summary` then :func:`summary_html`)."""
+    return summary_html(model_summary(meta, hosted))

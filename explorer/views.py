@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 from torch import Tensor
 
-from explorer import inputs, latents, page_check
+from explorer import inputs, latents, page_check, widget
 from explorer.params import page_specs
 from explorer.widget import DEFAULT_GRID, MAX_GRID, MAX_ROWS, MAX_TRUNCATION, MIXED, N_DIMS, N_PCS
 from explorer.widget import OFFSET_MAX as OFFSET
@@ -40,6 +40,8 @@ LABEL_MARGIN = 24
 SEED_HELP = ""
 PSI_HELP = "z → ψ·z: ψ < 1 keeps to the well-trained middle of the prior (cleaner, less varied)"
 NEW_SEED = "New seed"
+#: "New seed" draws a seed below this.
+NEW_SEED_MAX = 1_000_000
 
 
 def class_names(pipe: GANPipeline) -> list[str]:
@@ -47,12 +49,18 @@ def class_names(pipe: GANPipeline) -> list[str]:
     return list(pipe.class_names) if pipe.conditional else []
 
 
+def loaded(catalog: Any, key: str | None) -> GANPipeline | None:
+    """The checkpoint ``key`` of ``catalog``, or None when there is none or it does not load."""
+    try:
+        return catalog.load(key) if key else None
+    except (CheckpointError, ValueError):
+        return None
+
+
 def names_of(catalog: Any, key: str | None) -> list[str]:
     """The class names of the checkpoint ``key`` of ``catalog`` ([] when it does not load)."""
-    try:
-        return class_names(catalog.load(key)) if key else []
-    except (CheckpointError, ValueError):
-        return []
+    pipe = loaded(catalog, key)
+    return class_names(pipe) if pipe else []
 
 
 def checked(spec: OptionSpec, value: Any, what: str, default: Any = None) -> Any:
@@ -187,6 +195,55 @@ def dim_label(latent_dim: int) -> str:
     return f"{GENERATE['dims'].label} (0–{latent_dim - 1})"
 
 
+def offset_label(i: int) -> str:
+    """The label of the ``i``-th raw dimension's slider: "add to z[dimension] #1"."""
+    return f"{GENERATE['offsets'].label} #{i + 1}"
+
+
+@dataclass(frozen=True)
+class GenerateModel:
+    """What the Generate controls show for one model: the raw-dimension boxes' last value and
+    label, the class choices (``MIXED`` first) and the principal-direction sliders' labels."""
+
+    last_dim: int
+    dim_label: str
+    choices: list[str]
+    pc_labels: list[str]
+
+    @property
+    def conditional(self) -> bool:
+        """Whether there are classes to choose (the class box is shown)."""
+        return len(self.choices) > 1
+
+
+def generate_model(pipe: GANPipeline | None, explained: bool = True) -> GenerateModel:
+    """The controls for ``pipe`` (a 100-dimensional unconditional model when None); with
+    ``explained`` the PC labels carry each direction's share of the variance."""
+    latent_dim = pipe.latent_dim if pipe else 100
+    shares = None
+    if pipe and explained:
+        shares = latent_space.principal_directions(pipe, k=N_PCS).explained
+    return GenerateModel(
+        latent_dim - 1,
+        dim_label(latent_dim),
+        [MIXED, *(class_names(pipe) if pipe else [])],
+        [widget.pc_label(i, None if shares is None else float(shares[i])) for i in range(N_PCS)],
+    )
+
+
+def fitted(pipe: GANPipeline, p: GenerateParams) -> GenerateParams:
+    """``p`` fitted to ``pipe`` (settings kept from another model): a class it does not have
+    becomes ``MIXED``, a dimension past its last one the last."""
+    name = p.class_name if p.class_name in class_names(pipe) else MIXED
+    dims = tuple(min(int(d), pipe.latent_dim - 1) for d in p.dims)
+    return dataclasses.replace(p, class_name=name, dims=dims)
+
+
+def grid_side(p: GenerateParams) -> int:
+    """The grid side n of the settings (n × n samples), checked."""
+    return checked(GENERATE["grid"], p.grid, "The grid side")
+
+
 def class_index(pipe: GANPipeline, class_name: str | None) -> int | None:
     """The label index of a class name, or None for "every class in turn"/unconditional."""
     if not pipe.conditional or not class_name or class_name == MIXED:
@@ -206,7 +263,7 @@ def generate_latents(
     dims = [inputs.whole(d, "A latent dimension", 0, last, 0) for d in p.dims]
     offsets = [checked(GENERATE["offsets"], v, "A dimension's offset", 0.0) for v in p.offsets]
     pcs = [checked(GENERATE["pcs"], v, "A principal direction's amount", 0.0) for v in p.pcs]
-    n = checked(GENERATE["grid"], p.grid, "The grid side") ** 2
+    n = grid_side(p) ** 2
     psi = checked(GENERATE["truncation"], p.truncation, "Truncation ψ")
     edits = list(zip(dims, offsets, strict=True))
     z = latent_space.build_latents(pipe, inputs.seed(p.seed), n, psi, edits, pcs)
@@ -292,7 +349,7 @@ def generate_view(
     """The Generate page drawn on the server: (captioned grid with D's score under each
     sample, the Markdown beside it)."""
     out, edits, seconds = generate_samples(pipe, p)
-    side = checked(GENERATE["grid"], p.grid, "The grid side")
+    side = grid_side(p)
     scores = out.scores
     picture = latents.captioned_grid(
         out.images, side, latents.score_captions(scores), scores, top_margin=top_margin
@@ -514,9 +571,8 @@ def inside_view(pipe: GANPipeline, p: GenerateParams, sample: Any) -> tuple[np.n
 
 # --- the checkerboard on a trained model (the Transposed convolution page) ------------------------
 
+CHECKERBOARD_TITLE = "On a trained model's output"
 CHECKERBOARD_ABOUT = """
-#### On a trained model's output
-
 The same views for a real checkpoint of this app: its first sample for a seed, the
 high-pass residual and the spectrum, with the artefact's period set to the generator's
 total upsampling factor. Compare a ConvTranspose generator with a resize-conv one
@@ -524,6 +580,8 @@ total upsampling factor. Compare a ConvTranspose generator with a resize-conv on
 kernel divisible by its stride, so the overlaps are even; any checkerboard left is learned,
 and training usually removes most of it.
 """
+#: What each checkpoint's three pictures show.
+CHECKERBOARD_PICTURES = ("image", "high-pass", "spectrum")
 NO_CONVOLUTIONAL = (
     "No convolutional checkpoint (DCGAN or cGAN) was found, so there is no trained model to "
     "look at."

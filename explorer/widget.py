@@ -62,7 +62,7 @@ STATIC_FILES: dict[str, Path] = {
     "ort-wasm-simd-threaded.mjs": _VENDOR / "ort-wasm-simd-threaded.mjs",
     "ort-wasm-simd-threaded.wasm": _VENDOR / "ort-wasm-simd-threaded.wasm",
     "LICENSE-onnxruntime-web": _VENDOR / "LICENSE",
-    # the installed plotly package's own plotly.js, for the live charts (explorer/tabs/live_plot.py)
+    # the installed plotly package's own plotly.js, for the live charts (explorer/gradio_ui/tabs/live_plot.py)
     "plotly.min.js": Path(plotly.__file__).parent / "package_data" / "plotly.min.js",
 }
 MEDIA_TYPES = {
@@ -176,6 +176,31 @@ def compressed(path: Path) -> Path:
             shutil.copyfileobj(source, sink)
         os.replace(tmp, gz)
     return gz
+
+
+#: Files worth sending gzipped (pictures are compressed already).
+COMPRESSIBLE = frozenset({".wasm", ".onnx", ".js", ".mjs", ".css", ".json", ".html"})
+
+
+def response_for(relative: str, accept_encoding: str = "") -> tuple[Path, str, dict[str, str]]:
+    """What a server sends for ``GET <widget prefix>/<relative>``: the file (its gzip copy when
+    the browser accepts gzip and the file compresses), its Content-Type and its headers. Model
+    files are named by their content, so a browser keeps them for a year; the widget's own files
+    for ten minutes. FileNotFoundError when it may not be served (:func:`served_file`)."""
+    path = served_file(relative)
+    if path is None:
+        raise FileNotFoundError(relative)
+    immutable = path.parent.parent.name == "models"
+    headers = {
+        "Cache-Control": "public, max-age=31536000, immutable"
+        if immutable
+        else "public, max-age=600",
+        "Vary": "Accept-Encoding",
+    }
+    if path.suffix in COMPRESSIBLE and "gzip" in accept_encoding:
+        headers["Content-Encoding"] = "gzip"
+        return compressed(path), media_type(path), headers
+    return path, media_type(path), headers
 
 
 def export_for(pipe: GANPipeline):

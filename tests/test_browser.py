@@ -76,7 +76,7 @@ def test_live_training_chart_updates_in_place_and_keeps_the_zoom(
     with gr.Blocks() as demo:
         train.build_tab()
     demo.queue()
-    latent_widget.install_routes(demo)  # serves plotly.js (explorer/tabs/live_plot.py)
+    latent_widget.install_routes(demo)  # serves plotly.js (explorer/gradio_ui/tabs/live_plot.py)
     port = free_port()
     demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
     plot = "document.querySelector('#train-curves .js-plotly-plot')"

@@ -330,6 +330,7 @@ def test_untrained_convtranspose_generator_shows_more_periodic_energy() -> None:
 
 def test_tab_builds_and_every_event_has_a_convlab_api_name() -> None:
     gr = pytest.importorskip("gradio")
+    from explorer.convlab import page as core
     from explorer.gradio_ui.tabs import convlab as tab
 
     with gr.Blocks() as demo:
@@ -343,7 +344,7 @@ def test_tab_builds_and_every_event_has_a_convlab_api_name() -> None:
     out = tab.on_params(3, 3, 2, 1, 1, "counting", "counting", 0, 0, 0)
     assert "max |diff| = 0" in out[1] and out[3] == 36
     bad = tab.on_params(3, 3, 2, 1, 2, "counting", "counting", 0, 0, 0)  # op == s
-    assert bad[0].startswith(tab._ERROR_PREFIX)
+    assert bad[0].startswith(core.ERROR_PREFIX)
     assert tab.on_next(35, 36) == 35 and tab.on_prev(0, 36) == 0
     taps, text = tab.on_checkerboard(3, 2, 8)
     assert "not divisible" in text

@@ -278,8 +278,8 @@ def test_ask_d(catalog, data, upload_dir) -> None:
 @given(data=st.data())
 def test_convlab(data) -> None:
     size, k, s, p, op = (data.draw(numbers) for _ in range(5))
-    kind = data.draw(st.one_of(st.sampled_from(list(convlab.convlab.INPUT_KINDS)), strings))
-    kernel = data.draw(st.one_of(st.sampled_from(list(convlab.convlab.KERNEL_KINDS)), strings))
+    kind = data.draw(st.one_of(st.sampled_from(list(convlab.core.INPUT_KINDS)), strings))
+    kernel = data.draw(st.one_of(st.sampled_from(list(convlab.core.KERNEL_KINDS)), strings))
     seed, step, stamp = data.draw(numbers), data.draw(numbers), data.draw(numbers)
     call("convlab", convlab.on_params, size, k, s, p, op, kind, kernel, seed, step, stamp)
     call("convlab", convlab.on_step, size, k, s, p, op, kind, kernel, seed, step)

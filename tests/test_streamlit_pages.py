@@ -275,7 +275,7 @@ def test_inside_page_opens_the_generate_latent_layer_by_layer() -> None:
 def test_the_gate_lets_a_few_compute_and_turns_the_crowd_away() -> None:
     import threading
 
-    from explorer.streamlit_ui.shared import BusyError, Gate
+    from explorer.jobs import BusyError, Gate
 
     gate = Gate(concurrency=1, queue_size=1)
     inside, release = threading.Event(), threading.Event()

@@ -1,5 +1,5 @@
 """Tests for the 2-D toy GANs (trainers/toy2d/), the playground pictures (explorer/playground.py)
-and the playground tab's handlers (explorer/tabs/playground.py)."""
+and the playground tab's handlers (explorer/gradio_ui/tabs/playground.py)."""
 
 from __future__ import annotations
 

@@ -32,7 +32,7 @@ The code lives in four modules, re-exported here (``from explorer import convlab
 :mod:`~explorer.convlab.sizes` (parameters, output size, examples),
 :mod:`~explorer.convlab.trace` (the two computations), :mod:`~explorer.convlab.render` (HTML
 and :func:`lab_view`) and :mod:`~explorer.convlab.checkerboard`. Nothing here imports a front
-end: the tab in ``explorer/tabs/convlab.py`` only wires these functions to widgets.
+end: the tab in ``explorer/gradio_ui/tabs/convlab.py`` only wires these functions to widgets.
 """
 
 from __future__ import annotations

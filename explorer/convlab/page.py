@@ -14,7 +14,7 @@ import numpy as np
 
 from explorer import charts
 from explorer.convlab.checkerboard import checkerboard_demo, model_checkerboard_demo
-from explorer.convlab.render import LabView, lab_view
+from explorer.convlab.render import LabView, lab_view, move_step
 from explorer.convlab.sizes import INPUT_KINDS, KERNEL_KINDS
 from explorer.inputs import whole
 from explorer.page_check import checked_all
@@ -25,6 +25,10 @@ TITLE = "Transposed convolution, opened up"
 TICK_S = 0.7  # Play: one kernel position every 0.7 s
 #: The start of a refusal of parameters PyTorch's layer would not take.
 REFUSED = "PyTorch would refuse these parameters:"
+#: How a page shows that refusal (PyTorch's refusals in bold).
+ERROR_PREFIX = f"⚠️ **{REFUSED}** "
+#: The stepper's words.
+PREV, NEXT, STEP_LABEL, STAMP_LABEL = "◀ prev", "next ▶", "kernel position", "stamp"
 
 
 @dataclass
@@ -158,6 +162,14 @@ def lab(values: tuple, step: Any = 0, stamp: Any = 0) -> LabView:
         raise ValueError(f"{REFUSED} {error}") from None
 
 
+def lab_or_none(values: tuple, step: Any = 0, stamp: Any = 0) -> LabView | None:
+    """:func:`lab`, or None for values it refuses (a page that already shows why)."""
+    try:
+        return lab(values, step, stamp)
+    except ValueError:
+        return None
+
+
 def taps_chart(demo: Any) -> Any:
     """The two tap-count maps of a checkerboard demo as one interactive chart."""
     return charts.taps_figure(
@@ -205,6 +217,29 @@ def model(seed: Any) -> ModelView:
     return ModelView(
         (convt.image, convt.high_pass, resize.image, resize.high_pass), spectra, summary
     )
+
+
+def refusal(error: ValueError) -> str:
+    """A refusal as a page's "⚠️" line (PyTorch's refusals in bold)."""
+    text = str(error)
+    if text.startswith(REFUSED):
+        return ERROR_PREFIX + text.removeprefix(REFUSED).strip()
+    return f"⚠️ {text}"
+
+
+def step_by(step: Any, delta: int, n_steps: Any) -> int:
+    """◀ / ▶: the kernel position ``delta`` steps on, within 0..n_steps − 1 (0 for bad values)."""
+    try:
+        step, n_steps = position(step), position(n_steps)
+    except ValueError:
+        return 0
+    return move_step(step, delta, n_steps)
+
+
+def tick(step: Any, n_steps: int) -> tuple[int, bool]:
+    """One tick of play: (the next kernel position, whether to play on); stops at the last."""
+    nxt = move_step(step, +1, n_steps)
+    return nxt, nxt < n_steps - 1
 
 
 def play(playing: bool, step: int, n_steps: int) -> tuple[bool, int]:

@@ -1,21 +1,10 @@
-"""The GAN Explorer Gradio app: ``build_app()`` wires the tabs together; ``main()`` serves it.
+"""The Gradio edition: :func:`build_app` puts the tabs together, :func:`serve` runs it.
 
-    gan-explorer [--host 127.0.0.1] [--port 7860] [--checkpoint-dir runs/] [--public]
-    python -m explorer --checkpoint-dir runs/
-
-This module only builds and wires widgets. Every computation lives in plain functions
-(:mod:`explorer.latents`, :mod:`explorer.checkpoints`, :mod:`explorer.convlab`) that the tab
-modules in :mod:`explorer.gradio_ui.tabs` call, so it can all be tested without a browser.
-
-Sharing and hosting: per-user values live in the widgets and ``gr.State``; the only
-module-level objects are caches of read-only models. On Hugging Face Spaces (``SPACE_ID``
-set) training features are off unless ``GAN_EXPLORER_ENABLE_TRAINING=1``.
-
-Hosted mode (:func:`explorer.context.hosted_mode`: a Space, a ``--host`` other machines can
-reach, or ``--public``): no server path in the page or the API schema, training data only built
-in or uploaded, the visitor limits stated at the top and enforced, only one's own training job
-can be stopped or exported, uploads capped at ``VisitorLimits.upload_mb`` and Gradio's temporary
-files deleted after an hour (``delete_cache``).
+Each tab (:mod:`explorer.gradio_ui.tabs`) lays out one page and wires it to the core's view
+functions; per-visitor values live in the widgets and ``gr.State``, and the only module-level
+objects are caches of read-only models. Hosted mode (:func:`explorer.context.hosted_mode`): no
+server path in the page or the API, the visitor limits stated at the top and enforced, uploads
+capped, Gradio's temporary files swept (:mod:`explorer.gradio_ui.tempfiles`).
 """
 
 from __future__ import annotations
@@ -55,27 +44,7 @@ from explorer.gradio_ui.tabs import (
     translate,
 )
 from explorer.gradio_ui.tabs import convlab as convlab_tab
-from explorer.live_training.places import default_checkpoint_dir
 from explorer.widget import page_asset
-
-#: Requests running at once (the CPU has few cores; each request uses one torch thread).
-CONCURRENCY = 2
-#: Requests waiting in the queue before new ones are turned away.
-QUEUE_SIZE = 64
-#: Gradio's temporary files (uploads, results) are deleted every hour once an hour old;
-#: ``GAN_EXPLORER_DELETE_CACHE=EVERY_S,AGE_S`` changes it (benchmarks/soak.py uses minutes).
-DELETE_CACHE = (3600, 3600)
-
-
-def delete_cache_setting(environ=os.environ) -> tuple[int, int]:
-    """(how often, how old) for ``gr.Blocks(delete_cache=...)``, in seconds."""
-    text = environ.get("GAN_EXPLORER_DELETE_CACHE", "")
-    try:
-        every, age = (int(part) for part in text.split(","))
-    except ValueError:
-        return DELETE_CACHE
-    return (every, age) if every > 0 and age > 0 else DELETE_CACHE
-
 
 #: The page's own CSS and the "Copy link" script (explorer/web/pages/).
 PAGE_CSS = page_asset("summary.css") + page_asset("presenter-gradio.css")
@@ -122,25 +91,15 @@ def build_app(
     if hosted is None:
         hosted = hosted_mode()
     tempfiles.patch_gradio_cache_writes()  # two users, the same picture: no torn downloads
-    checkpoint_dirs = list(checkpoint_dirs or [])
-    if enable_training and include_default:  # where the Train tab's "Save checkpoint" writes
-        live_dir = default_checkpoint_dir()
-        live_dir.mkdir(parents=True, exist_ok=True)
-        checkpoint_dirs.append(live_dir)
-    catalog = checkpoints.discover(checkpoint_dirs, include_default=include_default)
+    catalog = checkpoints.explorer_catalog(checkpoint_dirs, include_default, enable_training)
     ctx = GradioContext.of(make_context(catalog, enable_training, hosted, model))
     limits = ctx.limits
-    tab = links.normalise_tab(tab)
-    if tab not in links.TABS:
-        raise ValueError(f"no tab named {tab!r}; tabs: {', '.join(links.TABS)}")
+    tab = links.checked_tab(tab)
 
     def summary_html(key: str | None) -> str:
-        """The model row's plain-words summary (explorer/summary.py) of a checkpoint."""
-        if key not in catalog.keys():
-            return ""
-        return summary.summary_html(summary.model_summary(catalog.get(key).meta, hosted))
+        return summary.meta_html(catalog.get(key).meta, hosted) if key in catalog.keys() else ""
 
-    with gr.Blocks(title="GAN Explorer", delete_cache=delete_cache_setting()) as demo:
+    with gr.Blocks(title="GAN Explorer", delete_cache=tempfiles.delete_cache_setting()) as demo:
         gr.Markdown(INTRO_MD)
         if hosted:
             gr.Markdown(limits_markdown(limits, enable_training), elem_id="visitor-limits")
@@ -201,12 +160,11 @@ def build_app(
                 playground.build_tab(enable_training)
 
         # The seed a link sets and "Copy link" reads, per tab (others use Generate's).
-        page_seeds = {"classes": classes_seed, "interpolate": interpolate_seed}
+        page_seeds = {"generate": controls.seed, "classes": classes_seed}
+        page_seeds["interpolate"] = interpolate_seed
 
         def refresh_catalog(current: str | None) -> gr.Dropdown:
-            catalog.refresh()  # e.g. a checkpoint the Train tab just saved
-            keys = catalog.keys()
-            value = current if current in keys else (keys[0] if keys else None)
+            value = catalog.refresh_keeping(current)  # e.g. a checkpoint Train just saved
             return gr.Dropdown(choices=catalog.choices(), value=value)
 
         refresh.click(
@@ -222,23 +180,18 @@ def build_app(
         tabs.select(tab_selected, None, current_tab, api_name="tab_selected", queue=False)
 
         def load_link(request: gr.Request) -> list[Any]:
-            """A link's view (explorer/links.py): model, tab, Generate's seed, presenter."""
+            """A link's view (explorer/links.py): model, tab, the page's seed, presenter."""
             query = dict(request.query_params) if request is not None else {}
             view, note = links.open_link(query, catalog.keys(), tab)
-            model_update = view.model if view.model and view.model != ctx.default_key else gr.skip()
-            conditional = {key for _, key in catalog.choices(conditional_only=True)}
-            seeded = view.tab if view.tab in page_seeds else "generate"
-            seeds = [
-                view.seed if view.seed is not None and seeded == name else gr.skip()
-                for name in ("generate", *page_seeds)
-            ]
+            conditional = [key for _, key in catalog.choices(conditional_only=True)]
+            sets = links.link_targets(view, conditional)
             return [
-                model_update,
+                sets.model if sets.model and sets.model != ctx.default_key else gr.skip(),
                 gr.Tabs(selected=view.tab) if view.tab != tab else gr.skip(),
                 view.tab,
-                *seeds,
-                view.model if view.model in conditional else gr.skip(),
-                True if view.presenter else gr.skip(),
+                *[sets.seeds.get(name, gr.skip()) for name in links.SEEDED_TABS],
+                sets.classes_model or gr.skip(),
+                True if sets.presenter else gr.skip(),
                 gr.Markdown(note, visible=bool(note)),
             ]
 
@@ -251,8 +204,7 @@ def build_app(
                 ctx.checkpoint,
                 tabs,
                 current_tab,
-                controls.seed,
-                *page_seeds.values(),
+                *(page_seeds[name] for name in links.SEEDED_TABS),
                 classes_model,
                 presenter,
                 link_note,
@@ -313,7 +265,7 @@ def build_app(
     demo.launch = functools.partial(_styled_launch, demo.launch)  # type: ignore[method-assign]
     if hosted:
         demo.launch = functools.partial(_hosted_launch, demo.launch, ctx)  # type: ignore[method-assign]
-        tempfiles.start_sweeper(demo, *delete_cache_setting())  # what delete_cache misses
+        tempfiles.start_sweeper(demo, *tempfiles.delete_cache_setting())  # what delete_cache misses
     return demo
 
 

@@ -30,6 +30,21 @@ import uuid
 import weakref
 from pathlib import Path
 
+#: Gradio's temporary files (uploads, results) are deleted every hour once an hour old;
+#: ``GAN_EXPLORER_DELETE_CACHE=EVERY_S,AGE_S`` changes it (benchmarks/soak.py uses minutes).
+DELETE_CACHE = (3600, 3600)
+
+
+def delete_cache_setting(environ=os.environ) -> tuple[int, int]:
+    """(how often, how old) for ``gr.Blocks(delete_cache=...)``, in seconds."""
+    text = environ.get("GAN_EXPLORER_DELETE_CACHE", "")
+    try:
+        every, age = (int(part) for part in text.split(","))
+    except ValueError:
+        return DELETE_CACHE
+    return (every, age) if every > 0 and age > 0 else DELETE_CACHE
+
+
 _DEMOS: weakref.WeakSet = weakref.WeakSet()
 _LOCK = threading.Lock()
 _THREAD: list[threading.Thread] = []

@@ -29,7 +29,6 @@ from explorer.context import (
     VisitorLimits,
     public_text,
     training_disabled_reason,
-    training_enabled,
 )
 from explorer.jobs import JobBusyError
 from explorer.live_training import form, job, uploads
@@ -115,12 +114,18 @@ DATA_DIR_PLACEHOLDER = f"default: {DEFAULT_DATA_DIR}"
 # --- what the page says before anything runs --------------------------------------------------
 
 
-def training_state(enable_training: bool = True) -> tuple[bool, str]:
-    """(whether the buttons work, the warning to show when they do not)."""
+def off_reason(enable_training: bool = True) -> str:
+    """Why training is off ("" when it is on): here (a hosted Space), or for this page."""
     why = training_disabled_reason()
     if enable_training and not why:
-        return True, ""
-    return False, f"⚠️ {why or 'Training is switched off in this explorer.'}"
+        return ""
+    return why or "Training is switched off in this explorer."
+
+
+def training_state(enable_training: bool = True) -> tuple[bool, str]:
+    """(whether the buttons work, the warning to show when they do not)."""
+    why = off_reason(enable_training)
+    return not why, f"⚠️ {why}" if why else ""
 
 
 def device_markdown() -> str:
@@ -170,6 +175,18 @@ def option_groups(model: str | None = None) -> list[tuple[str, bool, list[Option
         for group, specs in groups.items()
         if specs
     ]
+
+
+def option_names() -> list[str]:
+    """Every option widget's name, in the order the editions update them: each family's model
+    options, then the training options."""
+    return [*form.model_specs(), *(spec.name for spec in form.train_specs())]
+
+
+def option_shown(name: str, model: str) -> bool:
+    """Whether an option widget shows for ``model``: its own model options and every training
+    option do, other families' model options do not."""
+    return name in form.model_specs(model) or name not in form.model_specs()
 
 
 def start_values(model: str, preset: str, limits: VisitorLimits | None = None) -> dict[str, Any]:
@@ -228,19 +245,21 @@ def start(
     *,
     hosted: bool = False,
     limits: VisitorLimits = LOCAL_LIMITS,
+    enabled: bool = True,
 ) -> tuple[dict, str]:
     """Start a new run from the form's ``values`` ({field or option name: value}, see
     :meth:`form.JobOptions.from_values`; ``"upload"``: the uploaded files). Returns the page's
     new state and "", or its old state and why not.
 
     Hosted: no typed folder or data dir (built-in data or an upload), ``limits`` cap steps,
-    batch and time, and visitors' old runs are deleted first.
+    batch and time, and visitors' old runs are deleted first. ``enabled=False``: the page has
+    training off, so it refuses (as its greyed-out button does).
     """
     state = dict(state or {})
     values = dict(values)
     try:
-        if not training_enabled():  # before any upload is stored
-            raise job.TrainingDisabledError(training_disabled_reason())
+        if why := off_reason(enabled):  # before any upload is stored
+            raise job.TrainingDisabledError(why)
         if hosted:
             values.pop("data_dir", None)
             values.pop("folder", None)
@@ -271,11 +290,14 @@ def resume(
     *,
     hosted: bool = False,
     limits: VisitorLimits = LOCAL_LIMITS,
+    enabled: bool = True,
 ) -> tuple[dict, str]:
     """Continue the page's last run (the same step count and curves, on the same uploaded
     pictures); ``steps`` is the new target, or how many more when the run is already there.
-    Returns the new state and "", or the old state and why not."""
+    Returns the new state and "", or the old state and why not (``enabled``: as :func:`start`)."""
     state = dict(state or {})
+    if why := off_reason(enabled):
+        return state, _warning(why, hosted)
     run_dir = state.get("run_dir")
     if not run_dir:
         return state, "Nothing to resume yet: **Start** a run first."
@@ -340,6 +362,11 @@ def has_frames(run_dir: str | None) -> bool:
     return bool(run_dir) and any((Path(run_dir) / "samples").glob("step_*.png"))
 
 
+def gif_bytes(state: dict, limits: VisitorLimits = LOCAL_LIMITS) -> bytes:
+    """The animated GIF of the page's run, as bytes to download (see :func:`has_frames`)."""
+    return make_gif(state["run_dir"], max_frames=limits.gif_frames).read_bytes()
+
+
 def gif(
     state: dict | None, hosted: bool = False, limits: VisitorLimits = LOCAL_LIMITS
 ) -> tuple[str | None, str]:
@@ -368,6 +395,13 @@ class LiveView:
     image: np.ndarray | None
     quality_md: str
     finished: bool
+
+
+def panel_view(job_id: str | None, hosted: bool = False) -> LiveView:
+    """:func:`live_view`, or (no such job) the panel before a run: "Press Start", no curves."""
+    return live_view(job_id, hosted) or LiveView(
+        READY, charts.training_curves(None), None, "", True
+    )
 
 
 def live_view(job_id: str | None, hosted: bool = False) -> LiveView | None:

@@ -19,10 +19,7 @@ P = shared.KEEP + "ask_d."
 
 def render() -> None:
     """The Ask D page."""
-    catalog = shared.catalog()
-    st.header("Ask D")
-    st.markdown(ask_d.ABOUT)
-    key, pipe = shared.page_model(catalog)
+    key, pipe = shared.page_model("ask-d", ask_d.ABOUT)
     if pipe is None:
         return
     names = list(pipe.class_names) if pipe.conditional else []

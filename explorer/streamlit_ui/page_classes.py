@@ -70,7 +70,7 @@ def server_pictures(key: str, pipe: Any, seed: int, class_column: Any) -> None:
         every, one, text = class_pictures(
             str(entry.path), shared.stamp_of(entry), ClassesParams(**values)
         )
-    except ValueError as error:  # shared.BusyError
+    except ValueError as error:  # explorer.jobs.BusyError
         st.error(shared.public(str(error)))
         return
     shared.image(st, every, caption=views.EVERY_CLASS_PICTURE)

@@ -1,6 +1,4 @@
-"""Transposed convolution: the step-by-step lab (a slider over the kernel positions, or play)
-and the checkerboard comparison: layout over :mod:`explorer.convlab.page` (parameters, words,
-views).
+"""Transposed convolution: layout over :mod:`explorer.convlab.page` (parameters, words, views).
 
 The stepper is an ``st.fragment``: moving the kernel redraws only the stepper, and while
 playing the fragment reruns itself every :data:`TICK_S` seconds (``run_every``).
@@ -10,12 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import convlab
+from explorer import convlab, views
 from explorer.convlab import page as core
 from explorer.streamlit_ui import shared
 from explorer.streamlit_ui.widgets import option_widget
-from trainers import activations
-from trainers.checkpoint import CheckpointError
 
 P = shared.KEEP + "convlab."
 TICK_S = core.TICK_S  # play: one kernel position every 0.7 s
@@ -31,7 +27,7 @@ def lab(params: tuple, step: int = 0, stamp: int = 0) -> convlab.LabView:
 
 
 def _move(delta: int, n_steps: int) -> None:
-    st.session_state[P + "step"] = convlab.move_step(st.session_state[P + "step"], delta, n_steps)
+    st.session_state[P + "step"] = core.step_by(st.session_state[P + "step"], delta, n_steps)
 
 
 def _play(n_steps: int) -> None:
@@ -49,19 +45,18 @@ def stepper(params: tuple, n_steps: int) -> None:
     Runs as a fragment; while playing it reruns every :data:`TICK_S` s and moves one step.
     """
     key = P + "step"
-    shared.init(key, 0)
-    shared.clamp(key, 0, max(n_steps - 1, 0))
+    shared.clamp(shared.init(key, 0), 0, max(n_steps - 1, 0))
     playing = st.session_state.get(P + "playing", False)
     if playing:
-        st.session_state[key] = convlab.move_step(st.session_state[key], +1, n_steps)
-        if st.session_state[key] >= n_steps - 1:  # the end: stop the timer
+        st.session_state[key], playing = core.tick(st.session_state[key], n_steps)
+        if not playing:  # the end: stop the timer
             st.session_state[P + "playing"] = False
             st.session_state["_convlab_rebind"] = True
     cols = st.columns([1, 6, 1, 1], vertical_alignment="bottom")
-    cols[0].button("◀ prev", on_click=_move, args=(-1, n_steps))
+    cols[0].button(core.PREV, on_click=_move, args=(-1, n_steps))
     if n_steps > 1:
-        cols[1].slider("kernel position", 0, n_steps - 1, key=key)
-    cols[2].button("next ▶", on_click=_move, args=(+1, n_steps))
+        cols[1].slider(core.STEP_LABEL, 0, n_steps - 1, key=key)
+    cols[2].button(core.NEXT, on_click=_move, args=(+1, n_steps))
     cols[3].button(core.play_label(playing), on_click=_play, args=(n_steps,))
     view = lab(params, int(st.session_state[key]))
     st.markdown(view.equation_md)
@@ -92,7 +87,7 @@ def lab_section() -> None:
         stamp = 0
         if first.n_stamps > 1:
             shared.clamp(shared.init(P + "stamp", 0), 0, first.n_stamps - 1)
-            stamp = st.slider("stamp", 0, first.n_stamps - 1, key=P + "stamp")
+            stamp = st.slider(core.STAMP_LABEL, 0, first.n_stamps - 1, key=P + "stamp")
         st.html(lab(params, 0, int(stamp)).scatter_html)
 
 
@@ -122,26 +117,21 @@ def checkerboard_section() -> None:
 
 
 def trained_section() -> None:
-    """The same views of a trained checkpoint's first sample."""
-    entries = [e for e in shared.catalog().entries if e.convolutional]
+    """A trained checkpoint's first sample under the same views (the Gradio edition's
+    :func:`explorer.views.model_checkerboard`)."""
+    st.markdown(views.CHECKERBOARD_ABOUT)
+    catalog = shared.catalog()
+    entries = [e for e in catalog.entries if e.convolutional]
     if not entries:
-        st.info("No convolutional checkpoint (DCGAN or cGAN) was found.")
+        st.info(views.NO_CONVOLUTIONAL)
         return
     key = shared.model_picker(entries, P + "trained", "checkpoint")
-    try:
-        pipe = shared.load(key)
-        period = activations.upsampling_period(pipe)
-        if period is None:
-            raise ValueError(f"{key} has no upsampling layers: nothing to compare")
-        view = convlab.artifact_view(activations.first_image(pipe, 0), period=period[0])
-    except (CheckpointError, ValueError) as error:
-        st.error(shared.public(str(error)))
-        return
-    cols = st.columns(3)
-    shared.image(cols[0], view.image, caption="image")
-    shared.image(cols[1], view.high_pass, caption="high-pass")
-    shared.image(cols[2], view.spectrum, caption="spectrum")
-    st.markdown(f"{period[1]}, total upsampling ×{period[0]}: {view.summary}")
+    *pictures, summary = views.model_checkerboard(catalog, [key], 0, convlab.artifact_view)
+    names = views.CHECKERBOARD_PICTURES
+    for column, picture, name in zip(st.columns(3), pictures, names, strict=True):
+        if picture is not None:
+            shared.image(column, picture, caption=name)
+    st.markdown(shared.public(summary))
 
 
 def render() -> None:
@@ -151,5 +141,5 @@ def render() -> None:
     lab_section()
     st.divider()
     checkerboard_section()
-    with st.expander("On a trained checkpoint"):
+    with st.expander(views.CHECKERBOARD_TITLE):
         trained_section()

@@ -19,10 +19,7 @@ P = shared.KEEP + "inside."
 
 def render() -> None:
     """The Inside the generator page."""
-    catalog = shared.catalog()
-    st.header("Inside the generator")
-    st.markdown(views.INSIDE_ABOUT)
-    key, pipe = shared.page_model(catalog)
+    key, pipe = shared.page_model("inside", views.INSIDE_ABOUT)
     if pipe is None:
         return
     try:

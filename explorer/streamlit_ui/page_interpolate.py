@@ -30,9 +30,7 @@ def walk(path: str, stamp: int, params: InterpolateParams) -> tuple[bytes, bytes
 
 def render() -> None:
     """The Interpolate page."""
-    catalog = shared.catalog()
-    st.header("Interpolate")
-    key, pipe = shared.page_model(catalog)
+    key, pipe = shared.page_model("interpolate")
     if pipe is None:
         return
     names = views.class_names(pipe)
@@ -51,13 +49,13 @@ def render() -> None:
             spec = INTERPOLATE[name]
             picked[i] = option_widget(spec, P + name, container=top[3 + i], options=names)
     # Scrub t: lerp and slerp side by side, morphing in the visitor's browser (explorer/web/).
-    config = widget.page_config(catalog, key, "interpolate", seed_a, seed_b=seed_b)
+    config = widget.page_config(shared.catalog(), key, "interpolate", seed_a, seed_b=seed_b)
     latent_widget.show(config, key=P + "widget")
     most = shared.limits().interpolate_frames
     shared.clamp(shared.init(P + "frames", 8), 2, most)
     frames = option_widget(INTERPOLATE["frames"], P + "frames", max_value=most)
     params = InterpolateParams(mode, seed_a, seed_b, *picked, frames)
-    entry = catalog.get(key)
+    entry = shared.catalog().get(key)
     try:
         strip, gif, text = walk(str(entry.path), shared.stamp_of(entry), params)
     except ValueError as error:

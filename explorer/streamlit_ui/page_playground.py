@@ -2,18 +2,20 @@
 :mod:`explorer.playground`'s; this page lays them out.
 
 Each user's experiment (a :class:`explorer.playground.Session`) lives in ``st.session_state``.
-Step D / Step G / Step both / Reset are buttons; Play is an ``st.fragment(run_every=TICK_S)``
+Step D / Step G / Step both / Reset are buttons; Play is an ``st.fragment(run_every=pg.TICK_S)``
 that trains for at most ``TICK_BUDGET_S`` per tick, so it cannot take over a shared machine.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import streamlit as st
 
 from explorer import playground as pg
-from explorer.playground import SPECS
+from explorer.jobs import BusyError
+from explorer.playground import BUTTONS, SPECS
 from explorer.streamlit_ui import shared
 from explorer.streamlit_ui.widgets import option_widget
 from trainers.toy2d import DATASET_LABELS
@@ -21,7 +23,6 @@ from trainers.toy2d import DATASET_LABELS
 P = shared.KEEP + "playground."
 SESSION = "playground.session"  # Session State: this user's pg.Session
 PAIR = "playground.pair"  # ... and the side-by-side pg.PairSession
-TICK_S, TICK_BUDGET_S = pg.TICK_S, pg.TICK_BUDGET_S
 
 
 def widget(name: str, where: Any = st, **overrides: Any) -> Any:
@@ -29,17 +30,20 @@ def widget(name: str, where: Any = st, **overrides: Any) -> Any:
     return option_widget(SPECS[name], P + name, container=where, **overrides)
 
 
+def widget_row(names: tuple[str, ...]) -> dict[str, Any]:
+    """The declared widgets side by side, as name -> value."""
+    columns = st.columns(len(names))
+    return {name: widget(name, column) for name, column in zip(names, columns, strict=True)}
+
+
 def settings_widgets() -> dict[str, Any]:
     """The settings, as :data:`explorer.playground.SETTING_NAMES` -> value."""
-    values = {"dataset": widget("dataset", format_func=DATASET_LABELS.get)}
-    values["loss"] = widget("loss")
+    values = {"dataset": widget("dataset", format_func=DATASET_LABELS.get), "loss": widget("loss")}
     for names in pg.ROWS:
-        for name, column in zip(names, st.columns(2), strict=True):
-            values[name] = widget(name, column)
+        values |= widget_row(names)
     with st.expander(pg.MORE_TITLE):
         for names in pg.MORE_ROWS:
-            for name, column in zip(names, st.columns(len(names)), strict=True):
-                values[name] = widget(name, column)
+            values |= widget_row(names)
     show = SPECS["show"]
     values["show"] = st.multiselect(
         show.label, show.choices, key=shared.init(P + "show", show.default)
@@ -50,35 +54,42 @@ def settings_widgets() -> dict[str, Any]:
 def points_widgets() -> None:
     """Your own points: a CSV of x,y, or typed one at a time; they become the data set."""
     session: pg.Session = st.session_state[SESSION]
-    with st.expander(f"your points ({len(session.points)})"):
+    with st.expander(f"{pg.POINTS_TITLE} ({len(session.points)})"):
         st.caption(pg.POINTS_MD)
-        upload = st.file_uploader("CSV of x,y points", type=["csv", "txt"], key="playground.csv")
+        upload = st.file_uploader(pg.CSV_LABEL, type=list(pg.CSV_TYPES), key="playground.csv")
         if upload is not None and st.session_state.get("playground.csv_id") != upload.file_id:
             st.session_state["playground.csv_id"] = upload.file_id
             try:
                 st.success(pg.load_points(session, upload.getvalue(), upload.name))
             except ValueError as error:
                 st.error(f"{upload.name}: {error}")
-        row = st.columns([1, 1, 1, 1], vertical_alignment="bottom")
+        row = st.columns(4, vertical_alignment="bottom")
         x = row[0].number_input("x", -3.0, 3.0, step=0.1, key=shared.init(P + "x", 0.0))
         y = row[1].number_input("y", -3.0, 3.0, step=0.1, key=shared.init(P + "y", 0.0))
-        if row[2].button("add point"):
-            session.points = [*session.points, (round(float(x), 3), round(float(y), 3))]
-        if row[3].button("clear my points"):
+        if row[2].button(BUTTONS["add_point"]):
+            pg.add_point(session, x, y)
+        if row[3].button(BUTTONS["clear_points"]):
             pg.clear_points(session)
+
+
+def computed(compute: Callable[[], Any]) -> Any:
+    """``compute()`` when the machine has room; None (and the reason shown) when it is busy."""
+    try:
+        with shared.computing():
+            return compute()
+    except BusyError as error:
+        st.error(str(error))
+        return None
 
 
 def plane(values: dict[str, Any], action: str = "", rounds: int = 1) -> None:
     """Train (if asked), then draw the plane, the figures and the chart over time."""
-    try:
-        with shared.computing():
-            view = pg.plane_view(st.session_state[SESSION], values, action, rounds)
-    except shared.BusyError as error:
-        st.error(str(error))
+    view = computed(lambda: pg.plane_view(st.session_state[SESSION], values, action, rounds))
+    if view is None:
         return
     if view.error:
         st.error(view.error)
-    shared.image(st, view.plot, caption="the plane")
+    shared.image(st, view.plot, caption=pg.PLANE_CAPTION)
     st.plotly_chart(view.chart, key="playground-history")
     st.markdown(view.figures)
 
@@ -88,42 +99,33 @@ def playing_plane(values: dict[str, Any]) -> None:
     plane(values, "budget")
 
 
-def _toggle(name: str) -> None:
-    target = st.session_state[name]
-    target.playing = not target.playing
-
-
 def pair_section() -> None:
     """The collapse preset and its cure, side by side, from the same seed."""
     st.subheader(pg.PAIR_TITLE)
     st.markdown(pg.PAIR_MD)
     row = st.columns(4, vertical_alignment="bottom")
     seed = widget("pair_seed", row[0])
-    action = "reset" if PAIR not in st.session_state or row[1].button("↺ Start both") else ""
-    if row[2].button(f"Run {pg.PAIR_ROUNDS} rounds"):
+    started = PAIR in st.session_state
+    action = "reset" if row[1].button(BUTTONS["pair_reset"]) or not started else ""
+    if row[2].button(BUTTONS["pair_run"]):
         action = "run"
     if action:
         st.session_state[PAIR] = pg.pair_view(st.session_state.get(PAIR), seed, action)[0]
     pair: pg.PairSession = st.session_state[PAIR]
-    row[3].button(pg.play_label(pair.playing, pair=True), on_click=_toggle, args=(PAIR,))
-    st.fragment(pair_view, run_every=TICK_S if pair.playing else None)()
+    row[3].button(pg.play_label(pair.playing, pair=True), on_click=pg.toggle_play, args=(pair,))
+    st.fragment(pair_view, run_every=pg.pg.TICK_S if pair.playing else None)()
 
 
 def pair_view() -> None:
     """Both plots, their figures and the chart; while playing, a time-boxed tick first."""
     pair: pg.PairSession = st.session_state[PAIR]
-    try:
-        with shared.computing():
-            _, left, right, left_text, right_text, chart = pg.pair_view(
-                pair, 0, "tick" if pair.playing else ""
-            )
-    except shared.BusyError as error:
-        st.error(str(error))
+    shown = computed(lambda: pg.pair_view(pair, 0, "tick" if pair.playing else ""))
+    if shown is None:
         return
-    cols = st.columns(2)
-    for column, picture, text, side in (
-        (cols[0], left, left_text, "collapse"),
-        (cols[1], right, right_text, "cure"),
+    _, left, right, left_text, right_text, chart = shown
+    columns = st.columns(2)
+    for column, picture, text, side in zip(
+        columns, (left, right), (left_text, right_text), pg.SIDES, strict=True
     ):
         shared.image(column, picture, caption=side)
         column.markdown(text)
@@ -134,29 +136,23 @@ def render() -> None:
     """The 2-D playground page."""
     st.header(pg.TITLE)
     st.markdown(pg.INTRO_MD)
-    if SESSION not in st.session_state:
-        st.session_state[SESSION] = pg.Session()
-    session: pg.Session = st.session_state[SESSION]
+    session: pg.Session = st.session_state.setdefault(SESSION, pg.Session())
     left, right = st.columns([3, 2])
     with right:
         values = settings_widgets()
-        buttons = st.columns(3)
         action = ""
-        if buttons[0].button("Step D"):
-            action = "d"
-        if buttons[1].button("Step G"):
-            action = "g"
-        if buttons[2].button("Step both", type="primary"):
-            action = "both"
+        for name, column in zip(pg.STEPS, st.columns(len(pg.STEPS)), strict=True):
+            if column.button(BUTTONS[name], type="primary" if name == "both" else "secondary"):
+                action = name
         buttons = st.columns([1, 1, 2], vertical_alignment="bottom")
-        buttons[0].button(pg.play_label(session.playing), on_click=_toggle, args=(SESSION,))
-        if buttons[1].button("↺ Reset"):
+        buttons[0].button(pg.play_label(session.playing), on_click=pg.toggle_play, args=(session,))
+        if buttons[1].button(BUTTONS["reset"]):
             action = "reset"
         rounds = widget("rounds", buttons[2])
         points_widgets()
     with left:
         if session.playing:
-            st.fragment(playing_plane, run_every=TICK_S)(values)
+            st.fragment(playing_plane, run_every=pg.TICK_S)(values)
         else:
             plane(values, action, int(rounds))
     st.divider()

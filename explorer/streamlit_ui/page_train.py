@@ -1,11 +1,9 @@
 """Train: train an image GAN in a background job and watch it learn.
 
-Streamlit layout and wiring only: every rule and sentence of the page comes from
-:mod:`explorer.live_training.page`, shared with the Gradio tab. The live panel is an
-``st.fragment(run_every=POLL_S)`` that polls the job (non-blocking) about once a second and
-redraws the curves, the fixed-noise grid and the status; only the fragment reruns, so the rest
-of the page and other users' pages stay responsive. The session's run is :func:`page.start`'s
-state, kept in Session State.
+Streamlit layout and wiring only: the page's rules and words are
+:mod:`explorer.live_training.page`'s. The live panel is an ``st.fragment(run_every=POLL_S)``
+that polls the job and redraws the curves, the samples and the status; only it reruns. The
+session's run (:func:`page.start`'s state) is kept in Session State.
 """
 
 from __future__ import annotations
@@ -14,10 +12,8 @@ from typing import Any
 
 import streamlit as st
 
-from explorer import charts
 from explorer.live_training import form, page
-from explorer.live_training.export import make_gif
-from explorer.live_training.page import live_view
+from explorer.live_training.page import live_view  # noqa: F401 (the tests poll it here)
 from explorer.streamlit_ui import shared
 from explorer.streamlit_ui.widgets import option_widget
 
@@ -29,11 +25,7 @@ WATCH = "train.watching"  # the live panel polls
 
 def live_panel(job_id: str | None, hosted: bool) -> None:
     """The fragment: status, curves, samples; stops polling once the run has ended."""
-    view = live_view(job_id, hosted)
-    if view is None:
-        st.markdown(page.READY)
-        st.plotly_chart(charts.training_curves(None), key="train-curves")
-        return
+    view = page.panel_view(job_id, hosted)
     st.markdown(view.status)
     st.plotly_chart(view.figure, key="train-curves")
     if view.image is not None:
@@ -123,6 +115,7 @@ def render() -> None:
     with left:
         values = form_values(hosted)
     with right:
+        run = st.session_state.get(RUN, {})
         buttons = st.columns(5)
         pressed = {
             name: column.button(
@@ -132,20 +125,19 @@ def render() -> None:
             )
             for name, column in zip(("start", "stop", "resume", "save"), buttons, strict=False)
         }
-        run = st.session_state.get(RUN, {})
         buttons[4].download_button(
             page.BUTTONS["gif"],
-            data=lambda: make_gif(run["run_dir"], max_frames=limits.gif_frames).read_bytes(),
+            data=lambda: page.gif_bytes(run, limits),
             file_name="training.gif",
             mime="image/gif",
             disabled=not (enabled and page.has_frames(run.get("run_dir"))),
             on_click="ignore",
         )
+        who = {"owner": owner, "owner_id": owner, "hosted": hosted, "limits": limits}
         if pressed["start"]:
-            _follow(page.start(run, values, owner, owner, hosted=hosted, limits=limits))
+            _follow(page.start(run, values, **who))
         if pressed["resume"]:
-            steps, data_dir = values["steps"], values.get("data_dir")
-            _follow(page.resume(run, steps, data_dir, owner, owner, hosted=hosted, limits=limits))
+            _follow(page.resume(run, values["steps"], values.get("data_dir"), **who))
         if pressed["stop"]:
             st.info(page.stop(run, owner, owner, hosted))
         if pressed["save"]:
@@ -153,6 +145,6 @@ def render() -> None:
             if ok:
                 shared.catalog().refresh()  # the Generate page lists it now
             (st.success if ok else st.error)(message)
-        run_every = POLL_S if st.session_state.get(WATCH) else None
         job_id = st.session_state.get(RUN, {}).get("job_id")
+        run_every = POLL_S if st.session_state.get(WATCH) else None
         st.fragment(live_panel, run_every=run_every)(job_id, hosted)

@@ -15,12 +15,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import os
 import sys
-import threading
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +25,7 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from explorer import checkpoints, links, scratch, summary
+from explorer import checkpoints, jobs, links, scratch, server_options, summary
 from explorer.checkpoints import Catalog, CheckpointEntry
 from explorer.context import (
     VisitorLimits,
@@ -40,6 +37,7 @@ from explorer.context import (
     training_disabled_reason,
     training_enabled,
 )
+from explorer.widget import page_asset
 from trainers.checkpoint import WEIGHTS_FILE, CheckpointError
 from trainers.pipeline import GANPipeline
 
@@ -54,56 +52,17 @@ IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 # --- settings: the script's own arguments ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Settings:
-    """The arguments after ``--`` in ``streamlit run app.py -- ...``.
-
-    Attributes:
-        checkpoint_dirs: extra folders (or ``hf://`` URIs) to search, as for the Gradio app.
-        include_default: also search ``pretrained/`` and ``$GAN_EXPLORER_PRETRAINED``.
-        threads: torch threads per request (1: requests run side by side instead).
-        public: hosted mode asked for (``--public``), see :func:`hosted`.
-        model: the checkpoint a visit starts on (``--model``; None: the showcase).
-        tab: the page a visit starts on (``--tab``, one of :data:`explorer.links.TABS`).
-    """
-
-    checkpoint_dirs: tuple[str, ...] = ()
-    include_default: bool = True
-    threads: int = 1
-    public: bool = False
-    model: str | None = None
-    tab: str = links.DEFAULT_TAB
-
-
-def argument_parser() -> argparse.ArgumentParser:
-    """The app script's arguments (``gan-explorer --ui streamlit`` passes them on)."""
+def parse_settings(argv: Sequence[str]) -> argparse.Namespace:
+    """The arguments after ``--`` in ``streamlit run app.py -- ...`` (those of
+    :func:`explorer.server_options.add_page_arguments`, and ``--no-pretrained``: search only the
+    given folders); unknown ones are ignored."""
     parser = argparse.ArgumentParser(prog="explorer/streamlit_ui/app.py", add_help=False)
-    parser.add_argument("--checkpoint-dir", action="append", default=[])
+    server_options.add_page_arguments(parser)
     parser.add_argument("--no-pretrained", action="store_true")
-    parser.add_argument("--public", action="store_true")
-    parser.add_argument(
-        "--threads", type=int, default=int(os.environ.get("GAN_EXPLORER_THREADS", 1))
-    )
-    parser.add_argument("--model", default=os.environ.get("GAN_EXPLORER_MODEL") or None)
-    parser.add_argument("--tab", default=os.environ.get("GAN_EXPLORER_TAB") or links.DEFAULT_TAB)
-    return parser
+    return parser.parse_known_args(list(argv))[0]
 
 
-def parse_settings(argv: Sequence[str]) -> Settings:
-    """Settings from a list of arguments; unknown ones are ignored."""
-    args, _ = argument_parser().parse_known_args(list(argv))
-    tab = links.normalise_tab(args.tab)
-    return Settings(
-        tuple(args.checkpoint_dir),
-        not args.no_pretrained,
-        max(1, args.threads),
-        args.public,
-        args.model,
-        tab if tab in links.TABS else links.DEFAULT_TAB,
-    )
-
-
-def settings() -> Settings:
+def settings() -> argparse.Namespace:
     """This server's settings (``sys.argv`` of the script, set by ``streamlit run``)."""
     return parse_settings(sys.argv[1:])
 
@@ -118,7 +77,7 @@ def _torch_threads(threads: int) -> int:
 
 def configure_torch() -> None:
     """Torch threads per request, once per server (``--threads``, default 1)."""
-    _torch_threads(settings().threads)
+    _torch_threads(max(1, settings().threads))
 
 
 def training_allowed() -> tuple[bool, str]:
@@ -148,22 +107,15 @@ def public(text: str) -> str:
 
 
 @st.cache_resource(show_spinner=False)
-def _catalog(dirs: tuple[str, ...], include_default: bool, live_dir: str | None) -> Catalog:
-    extra = [Path(d) for d in dirs] + ([Path(live_dir)] if live_dir else [])
-    return checkpoints.discover(extra, include_default=include_default)
+def _catalog(dirs: tuple[str, ...], include_default: bool, training: bool) -> Catalog:
+    return checkpoints.explorer_catalog([Path(d) for d in dirs], include_default, training)
 
 
 def catalog() -> Catalog:
     """The checkpoints of this server (found once; ``catalog().refresh()`` rescans)."""
     s = settings()
-    live_dir = None
-    if training_enabled() and s.include_default:  # where the Train page's "Save" writes
-        from explorer.live_training.places import default_checkpoint_dir
-
-        folder = default_checkpoint_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        live_dir = str(folder)
-    return _catalog(s.checkpoint_dirs, s.include_default, live_dir)
+    dirs = tuple(str(folder) for folder in s.checkpoint_dir)
+    return _catalog(dirs, not s.no_pretrained, training_enabled())
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -190,49 +142,15 @@ def load(key: str | None) -> GANPipeline:
 # --- the machine's share: a few computations at once ------------------------------------------
 
 
-class Gate:
-    """At most ``concurrency`` model computations at once on this server, and at most
-    ``queue_size`` waiting for their turn (the Gradio edition's queue does the same): every
-    user's script runs in a thread of its own, so without it a crowd would share the CPU
-    between everyone at once and each would wait for all."""
-
-    def __init__(self, concurrency: int, queue_size: int) -> None:
-        self.slots = threading.BoundedSemaphore(concurrency)
-        self.queue_size = queue_size
-        self.waiting = 0
-        self.lock = threading.Lock()
-
-    @contextlib.contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self.lock:
-            if self.waiting >= self.queue_size:
-                raise BusyError(
-                    "This explorer is busy: too many requests are waiting. Try again in a moment."
-                )
-            self.waiting += 1
-        try:
-            self.slots.acquire()
-        finally:
-            with self.lock:
-                self.waiting -= 1
-        try:
-            yield
-        finally:
-            self.slots.release()
-
-
-class BusyError(ValueError):
-    """Too many requests are waiting for the model (a ValueError: pages show it as st.error)."""
-
-
 @st.cache_resource(show_spinner=False)
-def _gate(concurrency: int, queue_size: int) -> Gate:
-    return Gate(concurrency, queue_size)
+def _gate(concurrency: int, queue_size: int) -> jobs.Gate:
+    return jobs.Gate(concurrency, queue_size)
 
 
 def computing() -> contextlib.AbstractContextManager[None]:
     """``with shared.computing(): ...`` around model work: waits for one of the machine's
-    :attr:`VisitorLimits.concurrency` slots (BusyError when the queue is full)."""
+    :attr:`VisitorLimits.concurrency` slots (:class:`explorer.jobs.BusyError` when the queue
+    is full)."""
     limits_now = limits()
     return _gate(limits_now.concurrency, limits_now.queue_size)()
 
@@ -293,17 +211,22 @@ def model_picker(
     return value
 
 
-def page_model(catalog: Catalog) -> tuple[str | None, GANPipeline | None]:
-    """The page's model: the sidebar picker and its loaded pipeline.
+def page_model(tab: str, about: str = "") -> tuple[str | None, GANPipeline | None]:
+    """The top of a page about the app-wide model: its title (:data:`explorer.links.TITLES`)
+    and ``about`` text, the sidebar's model picker and the loaded pipeline.
 
     With no checkpoint at all: a warning and (None, None). A checkpoint that does not load:
     an ``st.error`` naming why and (key, None). The caller returns when the pipeline is None.
     """
-    if not catalog:
-        st.warning(empty_message(catalog, hosted()))
+    st.header(links.TITLES[tab])
+    if about:
+        st.markdown(about)
+    found = catalog()
+    if not found:
+        st.warning(empty_message(found, hosted()))
         return None, None
     with st.sidebar:
-        key = model_picker(catalog.entries)
+        key = model_picker(found.entries)
     try:
         return key, load(key)
     except (CheckpointError, ValueError) as error:
@@ -350,8 +273,6 @@ LINK_SEEDS = {
 #: ... the Classes page's own model picker (conditional models only), and the presenter's view.
 CLASSES_MODEL_KEY = KEEP + "classes.checkpoint"
 PRESENTER_KEY = KEEP + "presenter"
-#: Pages that show the app-wide model (and its summary above them).
-MODEL_PAGES = ("generate", "interpolate", "inside", "ask-d")
 _LINK_DONE = "_link_applied"
 
 
@@ -376,59 +297,44 @@ def apply_link(catalog: Catalog, query: Any) -> tuple[links.ViewLink | None, lis
     s = settings()
     if s.model and s.model not in catalog.keys():
         problems.append(f"--model {s.model[:60]!r} is not a checkpoint here")
-    if view.model:
-        st.session_state[MODEL_KEY] = view.model
-        if catalog.get(view.model).conditional:
-            st.session_state[CLASSES_MODEL_KEY] = view.model
-    if view.seed is not None:
-        for key in LINK_SEEDS.values():
-            st.session_state[key] = view.seed
-    st.session_state[PRESENTER_KEY] = view.presenter
+    conditional = [entry.key for entry in catalog.entries if entry.conditional]
+    sets = links.link_targets(view, conditional)
+    if sets.model:
+        st.session_state[MODEL_KEY] = sets.model
+    if sets.classes_model:
+        st.session_state[CLASSES_MODEL_KEY] = sets.classes_model
+    for tab, seed in sets.seeds.items():
+        st.session_state[LINK_SEEDS[tab]] = seed
+    st.session_state[PRESENTER_KEY] = sets.presenter
     return view, problems
 
 
 def current_view(page_path: str) -> links.ViewLink:
     """The view this session shows now (for "Copy link to this view")."""
     state = st.session_state
-    model_key = CLASSES_MODEL_KEY if page_path == "classes" else MODEL_KEY
-    seed_key = LINK_SEEDS.get(page_path)
-    return links.view_of(
-        state.get(model_key),
+    seeds = {tab: state.get(key) for tab, key in LINK_SEEDS.items()}
+    return links.page_view(
         page_path,
-        state.get(seed_key) if seed_key else None,
         state.get(PRESENTER_KEY, False),
+        state.get(MODEL_KEY),
+        seeds,
+        state.get(CLASSES_MODEL_KEY),
     )
 
 
 def show_summary(entry: CheckpointEntry, where: Any = st) -> None:
     """The model in plain words (:mod:`explorer.summary`): its figures with their help on
     hover, "What the figures mean" and the raw meta.json a click away."""
-    where.html(summary.summary_html(summary.model_summary(entry.meta, hosted())))
+    where.html(summary.meta_html(entry.meta, hosted()))
 
 
 def presenter_style(on: bool) -> None:
     """The presenter's view: larger pictures (drawn without smoothing) and larger text, and
     ``body.presenter`` set as in the Gradio edition (the latent widget follows it)."""
     flag = "true" if on else "false"
-    css = PRESENTER_CSS if on else ""
+    css = (page_asset("presenter-streamlit.css") if on else "") + page_asset("summary.css")
     st.html(
-        f"<style>{css}{SUMMARY_CSS}</style>"
+        f"<style>{css}</style>"
         f"<script>document.body.classList.toggle('presenter', {flag});</script>",
         unsafe_allow_javascript=True,
     )
-
-
-SUMMARY_CSS = """
-.gx-summary .gx-figure { border-bottom: 1px dotted currentColor; cursor: help; }
-.gx-summary pre { max-height: 24rem; overflow: auto; font-size: 0.8rem; }
-"""
-PRESENTER_CSS = """
-.stMainBlockContainer { max-width: 100% !important; }
-.stMainBlockContainer p, .stMainBlockContainer label, .stMainBlockContainer li,
-.gx-summary { font-size: 1.3rem !important; }
-[data-testid="stImage"] img, [data-testid="stImageContainer"] img {
-  width: 100% !important; max-width: 100% !important; height: auto !important;
-  max-height: 82vh; object-fit: contain; image-rendering: pixelated;
-}
-[data-testid="stImage"], [data-testid="stImageContainer"] { width: 100% !important; }
-"""

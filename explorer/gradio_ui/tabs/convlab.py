@@ -1,44 +1,27 @@
 """The "Transposed convolution" tab: layout and wiring over :mod:`explorer.convlab.page`
-(its parameters, words and views) and :mod:`explorer.convlab` (the maths).
-
-Call :func:`build_tab` inside an open ``gr.Blocks`` / ``gr.Tab`` context. The handlers only
-unpack the core's results into widget updates, so they can be tested as plain functions.
-Per-user values (how many steps there are, whether the animation plays) live in ``gr.State``.
+(its parameters, words and views). The handlers only unpack the core's results into widget
+updates; per-user values (how many steps there are, whether it plays) live in ``gr.State``.
 """
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from typing import Any
 
 import gradio as gr
 
-from explorer import convlab
 from explorer.convlab import page as core
 from explorer.gradio_ui.widgets import option_widget
 
-_ERROR_PREFIX = f"⚠️ **{core.REFUSED}** "
-taps_chart = core.taps_chart
-
-
-def _refusal(error: ValueError) -> str:
-    """A refusal as the tab's "⚠️" line (PyTorch's refusals in bold)."""
-    text = str(error)
-    if text.startswith(core.REFUSED):
-        return _ERROR_PREFIX + text.removeprefix(core.REFUSED).strip()
-    return f"⚠️ {text}"
-
 
 def on_params(*values: Any) -> tuple[Any, ...]:
-    """Parameters changed (the eight of :data:`core.LAB`, then step and stamp): recompute.
-
-    Returns (formula, check, step slider, n_steps, equation, steps html, stamp slider,
-    scatter html).
-    """
+    """Parameters changed (the eight of :data:`core.LAB`, then step and stamp): (formula, check,
+    step slider, n_steps, equation, steps html, stamp slider, scatter html)."""
     *params, step, stamp = values
     try:
         view = core.lab(params, step, stamp)
     except ValueError as error:
-        return (_refusal(error), "", gr.update(), gr.update(), "", "", gr.update(), "")
+        return (core.refusal(error), "", gr.update(), gr.update(), "", "", gr.update(), "")
     return (
         view.formula_md,
         view.check_md,
@@ -53,37 +36,24 @@ def on_params(*values: Any) -> tuple[Any, ...]:
 
 def on_step(*values: Any) -> tuple[str, str]:
     """The kernel moved (the eight parameters, then the step): returns (equation, steps html)."""
-    try:
-        view = core.lab(values[:-1], values[-1])
-    except ValueError:
-        return "", ""
-    return view.equation_md, view.steps_html
+    view = core.lab_or_none(values[:-1], values[-1])
+    return (view.equation_md, view.steps_html) if view else ("", "")
 
 
 def on_stamp(*values: Any) -> str:
     """The scatter slider moved (the eight parameters, then the stamp): the scatter html."""
-    try:
-        return core.lab(values[:-1], 0, values[-1]).scatter_html
-    except ValueError:
-        return ""
-
-
-def _move(step: Any, delta: int, n_steps: Any) -> int:
-    try:
-        step, n_steps = core.position(step), core.position(n_steps)
-    except ValueError:
-        return 0
-    return convlab.move_step(step, delta, n_steps)
+    view = core.lab_or_none(values[:-1], 0, values[-1])
+    return view.scatter_html if view else ""
 
 
 def on_prev(step: float, n_steps: int) -> int:
     """◀ button: one kernel position back."""
-    return _move(step, -1, n_steps)
+    return core.step_by(step, -1, n_steps)
 
 
 def on_next(step: float, n_steps: int) -> int:
     """▶ button: one kernel position forward."""
-    return _move(step, +1, n_steps)
+    return core.step_by(step, +1, n_steps)
 
 
 def on_play(playing: bool, step: float, n_steps: int) -> tuple[Any, bool, Any, int]:
@@ -95,8 +65,7 @@ def on_play(playing: bool, step: float, n_steps: int) -> tuple[Any, bool, Any, i
 def on_tick(step: float, n_steps: int) -> tuple[int, Any, bool, Any]:
     """Timer tick while playing: next step; stops at the last one.
     Returns (step, timer, playing, button)."""
-    nxt = convlab.move_step(step, +1, n_steps)
-    playing = nxt < n_steps - 1
+    nxt, playing = core.tick(step, n_steps)
     return nxt, gr.Timer(active=playing), playing, gr.Button(value=core.play_label(playing))
 
 
@@ -105,7 +74,7 @@ def on_checkerboard(k: float, s: float, size: float) -> tuple[Any, str]:
     try:
         return core.checkerboard(k, s, size)
     except ValueError as error:
-        return gr.skip(), _refusal(error)
+        return gr.skip(), core.refusal(error)
 
 
 def on_model(seed: float | None) -> tuple[Any, ...]:
@@ -120,11 +89,9 @@ def on_model(seed: float | None) -> tuple[Any, ...]:
 
 def build_tab() -> None:
     """Create the lab's components inside the current Blocks/Tab context."""
-    first = core.lab(tuple(spec.default for spec in core.LAB.values()))
-    cb_chart, cb_explanation = core.checkerboard(
-        *(spec.default for spec in core.CHECKERBOARD.values())
-    )
-    model = core.model(core.MODEL["seed"].default)
+    first = core.lab(astuple(core.LabParams()))
+    cb_chart, cb_explanation = core.checkerboard(*astuple(core.CheckerboardParams()))
+    model = core.model(core.ModelParams().seed)
 
     gr.Markdown(f"### {core.TITLE}\n{core.INTRO_MD}")
     lab: dict[str, Any] = {}
@@ -141,18 +108,20 @@ def build_tab() -> None:
     playing = gr.State(False)  # per user: is the animation running
     timer = gr.Timer(core.TICK_S, active=False)
     with gr.Row(equal_height=True):
-        prev_btn = gr.Button("◀ prev", size="sm", scale=0, min_width=80)
+        prev_btn = gr.Button(core.PREV, size="sm", scale=0, min_width=80)
         step = gr.Slider(
-            0, first.n_steps - 1, value=0, step=1, precision=0, label="kernel position", scale=4
+            0, first.n_steps - 1, value=0, step=1, precision=0, label=core.STEP_LABEL, scale=4
         )
-        next_btn = gr.Button("next ▶", size="sm", scale=0, min_width=80)
+        next_btn = gr.Button(core.NEXT, size="sm", scale=0, min_width=80)
         play_btn = gr.Button(core.play_label(False), size="sm", scale=0, min_width=90)
     equation = gr.Markdown(first.equation_md)
     steps_html = gr.HTML(first.steps_html)
 
     with gr.Accordion(core.SCATTER_TITLE, open=False):
         gr.Markdown(core.SCATTER_MD)
-        stamp = gr.Slider(0, first.n_stamps - 1, value=0, step=1, precision=0, label="stamp")
+        stamp = gr.Slider(
+            0, first.n_stamps - 1, value=0, step=1, precision=0, label=core.STAMP_LABEL
+        )
         scatter_html = gr.HTML(first.scatter_html)
 
     gr.Markdown(f"### {core.CHECKERBOARD_TITLE}\n{core.CHECKERBOARD_MD}")
@@ -171,7 +140,6 @@ def build_tab() -> None:
     spectra = gr.Plot(model.spectra, label=core.SPECTRA_LABEL, elem_id="convlab-spectra")
     model_text = gr.Markdown(model.summary)
 
-    # ---- wiring ----------------------------------------------------------------------
     params = list(lab.values())
     quiet = {"trigger_mode": "always_last", "show_progress": "hidden"}
     gr.on(

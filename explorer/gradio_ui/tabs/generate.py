@@ -9,6 +9,7 @@ and wires it. The main event is the ``/generate`` API endpoint::
 
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,6 @@ from explorer import latents, views, widget
 from explorer.gradio_ui.tabs import latent_widget
 from explorer.gradio_ui.widgets import option_widget
 from explorer.views import DEFAULT_GRID, GENERATE, LABEL_MARGIN, MIXED, generate_batch  # noqa: F401
-from trainers import latent_space
 from trainers.checkpoint import CheckpointError
 
 if TYPE_CHECKING:
@@ -81,15 +81,13 @@ def on_generate(
 def on_checkpoint(checkpoint: str | None, *, catalog: Any = None) -> list[Any]:
     """New checkpoint chosen: relabel the PC sliders, bound the dims, offer its classes."""
     try:
-        ckpt = catalog.load(checkpoint)
-        pca = latent_space.principal_directions(ckpt, k=N_PCS)
+        model = views.generate_model(catalog.load(checkpoint))
     except (CheckpointError, ValueError):
         return [gr.update()] * (N_PCS + N_DIMS + 1)
-    pcs = [gr.Slider(label=widget.pc_label(i, float(pca.explained[i]))) for i in range(N_PCS)]
-    last, label = ckpt.latent_dim - 1, views.dim_label(ckpt.latent_dim)
-    names = views.class_names(ckpt)
-    classes = gr.Dropdown(choices=[MIXED, *names], value=MIXED, visible=bool(names))
-    return [*pcs, *[gr.Number(maximum=last, label=label) for _ in range(N_DIMS)], classes]
+    pcs = [gr.Slider(label=label) for label in model.pc_labels]
+    dims = [gr.Number(maximum=model.last_dim, label=model.dim_label) for _ in range(N_DIMS)]
+    classes = gr.Dropdown(choices=model.choices, value=MIXED, visible=model.conditional)
+    return [*pcs, *dims, classes]
 
 
 def fill_on_first_open(
@@ -113,21 +111,15 @@ def fill_on_first_open(
 
 
 #: "New seed" picks the seed in the browser (the server is asked only for the new seed's z).
-NEW_SEED_JS = "() => Math.floor(Math.random() * 1000000)"
+NEW_SEED_JS = f"() => Math.floor(Math.random() * {views.NEW_SEED_MAX})"
 
 
 def build_tab(ctx: ExplorerContext) -> GenerateControls:
     """Create the tab's components inside the current Tab; returns the controls for reuse."""
     catalog = ctx.catalog
-    first = None
-    try:
-        first = catalog.load(ctx.default_key) if ctx.default_key else None
-    except (CheckpointError, ValueError):
-        pass
-    latent_dim = first.latent_dim if first else 100
-    names = views.class_names(first) if first else []
-    box = {"maximum": latent_dim - 1, "label": views.dim_label(latent_dim), "info": None}
-    box.update(scale=1, min_width=110)  # a raw dimension's number box
+    first = views.loaded(catalog, ctx.default_key)
+    model = views.generate_model(first, explained=False)  # the page-load event labels the PCs
+    box = {"maximum": model.last_dim, "label": model.dim_label, "info": None, "min_width": 110}
 
     with gr.Row(equal_height=True):
         seed = option_widget(GENERATE["seed"], elem_id="generate-seed", scale=3)
@@ -143,24 +135,23 @@ def build_tab(ctx: ExplorerContext) -> GenerateControls:
             truncation = option_widget(GENERATE["truncation"])
             class_name = option_widget(
                 GENERATE["class_name"],
-                choices=[MIXED, *names],
-                visible=bool(names),
+                choices=model.choices,
+                visible=model.conditional,
                 allow_custom_value=True,  # the API may name any class of any cGAN: checked
             )
             dims, offsets = [], []
             with gr.Accordion(views.DIMS_TITLE, open=True):
                 for i in range(N_DIMS):
                     with gr.Row(equal_height=True):
-                        dims.append(option_widget(GENERATE["dims"], value=i, **box))
-                        label = f"{GENERATE['offsets'].label} #{i + 1}"
+                        dims.append(option_widget(GENERATE["dims"], value=i, scale=1, **box))
+                        label = views.offset_label(i)
                         offsets.append(
                             option_widget(GENERATE["offsets"], value=0.0, label=label, scale=3)
                         )
             with gr.Accordion(views.PCS_TITLE, open=True):
-                # the page-load event labels these with their share of the variance (app.py)
                 pcs = [
-                    option_widget(GENERATE["pcs"], value=0.0, label=widget.pc_label(i, None))
-                    for i in range(N_PCS)
+                    option_widget(GENERATE["pcs"], value=0.0, label=label)
+                    for label in model.pc_labels
                 ]
             with gr.Row():
                 button = gr.Button("Generate", variant="primary", elem_id="generate-button")
@@ -169,12 +160,8 @@ def build_tab(ctx: ExplorerContext) -> GenerateControls:
             picture, text = None, ctx.empty_message
             if first:
                 picture, text = on_generate(ctx.default_key, catalog=catalog)
-            image = gr.Image(
-                picture,
-                label=views.GENERATE_PICTURE,
-                elem_id="generate-image",
-                **latent_widget.PICTURE,
-            )
+            shown = {"label": views.GENERATE_PICTURE, **latent_widget.PICTURE}
+            image = gr.Image(picture, elem_id="generate-image", **shown)
             info = gr.Markdown(text, elem_id="generate-info")
     with gr.Accordion(views.GENERATE_ABOUT_TITLE, open=False):
         gr.Markdown(views.GENERATE_ABOUT)
@@ -187,6 +174,7 @@ def build_tab(ctx: ExplorerContext) -> GenerateControls:
 
     api = inspect.signature(on_generate)  # what gradio_client shows: without ``catalog``
     generate.__signature__ = api.replace(parameters=list(api.parameters.values())[:-1])
+    inputs, outputs = [ctx.checkpoint, *controls.inputs()], [image, info]
     gr.on(
         triggers=[  # a new seed or model reaches the server path through the widget's button
             button.click,
@@ -198,31 +186,26 @@ def build_tab(ctx: ExplorerContext) -> GenerateControls:
             *[p.release for p in pcs],
         ],
         fn=generate,
-        inputs=[ctx.checkpoint, *controls.inputs()],
-        outputs=[image, info],
+        inputs=inputs,
+        outputs=outputs,
         api_name="generate",
         trigger_mode="always_last",
         show_progress="minimal",
     )
-    randomise.click(None, None, seed, js=NEW_SEED_JS, api_name="new_seed", show_progress="hidden")
+    hidden = {"show_progress": "hidden"}
+    randomise.click(None, None, seed, js=NEW_SEED_JS, api_name="new_seed", **hidden)
     reset.click(
         lambda: [1.0] + [0.0] * (N_DIMS + N_PCS),  # truncation 1, every slider 0
         None,
         [truncation, *offsets, *pcs],
         api_name="reset_sliders",
-        show_progress="hidden",
-    ).then(
-        generate,
-        [ctx.checkpoint, *controls.inputs()],
-        [image, info],
-        api_name="generate_after_reset",
-        show_progress="hidden",
-    )
+        **hidden,
+    ).then(generate, inputs, outputs, api_name="generate_after_reset", **hidden)
     ctx.checkpoint.change(
-        lambda key: on_checkpoint(key, catalog=catalog),
+        functools.partial(on_checkpoint, catalog=catalog),
         ctx.checkpoint,
         [*pcs, *dims, class_name],
         api_name="generate_checkpoint_changed",
-        show_progress="hidden",
+        **hidden,
     )
     return controls

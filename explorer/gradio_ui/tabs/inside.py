@@ -79,7 +79,7 @@ def build_checkerboard_section(
     """Two checkpoints side by side under ``explorer.convlab.artifact_view``; drawn when the
     user first opens ``tab``, or right now without it."""
     catalog = ctx.catalog
-    gr.Markdown(views.CHECKERBOARD_ABOUT)
+    gr.Markdown(f"#### {views.CHECKERBOARD_TITLE}\n{views.CHECKERBOARD_ABOUT}")
     choices = catalog.choices(convolutional_only=True)
     if not choices:
         gr.Markdown(views.NO_CONVOLUTIONAL)
@@ -97,7 +97,7 @@ def build_checkerboard_section(
     images = []
     for row, tag in enumerate(("A", "B")):
         with gr.Row():
-            for j, name in enumerate(["image", "high-pass", "spectrum"]):
+            for j, name in enumerate(views.CHECKERBOARD_PICTURES):
                 # a height: without it an image that starts empty stays 0 px high in a Row
                 shown = {"label": f"{tag}: {name}", "format": "png", "interactive": False}
                 images.append(gr.Image(first[3 * row + j], height=230, **shown))

@@ -38,7 +38,6 @@ _MOUNT = (
     "(function mount() { if (window.LatentWidget) LatentWidget.mountGradio(element, props, watch);"
     " else setTimeout(mount, 25); })();"
 )
-_COMPRESSIBLE = {".wasm", ".onnx", ".js", ".mjs", ".css", ".json", ".html"}
 
 
 def widget_html(catalog: Any, mode: str, server_button: str, inputs: list[Any]) -> gr.HTML:
@@ -88,21 +87,14 @@ def server_path_group(**kwargs: Any) -> gr.Group:
 
 
 async def _serve(request: Request) -> Response:
-    path = widget.served_file(request.path_params["path"])
-    if path is None:
+    """A widget file (:func:`explorer.widget.response_for`: gzip, caching), or 404."""
+    encoding = request.headers.get("accept-encoding", "")
+    try:
+        path, kind, headers = await run_in_threadpool(
+            widget.response_for, request.path_params["path"], encoding
+        )
+    except FileNotFoundError:
         return PlainTextResponse("not found", status_code=404)
-    immutable = path.parent.parent.name == "models"  # named by content: never changes
-    headers = {
-        "Cache-Control": "public, max-age=31536000, immutable"
-        if immutable
-        else "public, max-age=600",
-        "Vary": "Accept-Encoding",
-    }
-    kind = widget.media_type(path)
-    if path.suffix in _COMPRESSIBLE and "gzip" in request.headers.get("accept-encoding", ""):
-        gz = await run_in_threadpool(widget.compressed, path)
-        headers["Content-Encoding"] = "gzip"
-        return FileResponse(gz, media_type=kind, headers=headers)
     return FileResponse(path, media_type=kind, headers=headers)
 
 

@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 
 from explorer import widget
 
-#: Where the page loads plotly.js from (relative to the page; explorer/tabs/latent_widget.py).
+#: Where the page loads plotly.js from (relative to the page; explorer/gradio_ui/tabs/latent_widget.py).
 PLOTLY_SRC = f"{widget.GRADIO_PREFIX}/static/plotly.min.js"
 
 _DRAW = """

@@ -1,11 +1,8 @@
-"""The "2-D playground" tab: layout and wiring over :mod:`explorer.playground` (its settings,
-words and views) and :mod:`trainers.toy2d`.
-
-Each user's experiment (a :class:`explorer.playground.Session`) lives in a ``gr.State``. The
-handlers (``on_*``) take and return that state around the core's view functions, so they are
-tested without a browser; every event's ``api_name`` starts with ``playground_``. The models
-are tiny, so the playground stays on where the Train tab is off; Play trains for at most
-``TICK_BUDGET_S`` per tick and all playground events share one concurrency limit.
+"""The "2-D playground" tab: Gradio layout and wiring over :mod:`explorer.playground` (its
+settings, words and views). Each user's :class:`~explorer.playground.Session` lives in a
+``gr.State``; the handlers (``on_*``, tested without a browser) take and return it. Every
+``api_name`` starts with ``playground_``; Play trains for at most ``TICK_BUDGET_S`` per tick and
+all playground events share one concurrency limit, so it stays on where Train is off.
 """
 
 from __future__ import annotations
@@ -61,8 +58,7 @@ def on_tick(session: Session | None, *values: Any) -> tuple[Any, ...]:
 
 def on_play(session: Session | None) -> tuple[Any, ...]:
     """Play / Pause. Returns (session, timer, button)."""
-    session = session or Session()
-    session.playing = not session.playing
+    session = pg.toggle_play(session)
     return (session, *_playing(session.playing))
 
 
@@ -77,16 +73,13 @@ def on_csv(session: Session | None, file: Any, *values: Any) -> tuple[Any, ...]:
     outputs plus the data set dropdown (switched to "points")."""
     if file is None:
         return (*on_settings(session, *values), gr.skip())
-    path = file if isinstance(file, str) else getattr(file, "name", None)
-    view = pg.csv_view(session, values, path)
+    view = pg.csv_view(session, values, file)
     return (*view.outputs(), gr.update(value=view.dataset) if view.dataset else gr.skip())
 
 
 def on_clear_points(session: Session | None, *values: Any) -> tuple[Any, ...]:
     """Forget the clicked / uploaded points."""
-    session = session or Session()
-    pg.clear_points(session)
-    return on_settings(session, *values)
+    return on_settings(pg.clear_points(session), *values)
 
 
 def _pair(action: str, doc: str) -> Callable[..., tuple]:
@@ -109,8 +102,7 @@ on_pair_tick = _pair("tick", "Play for the pair: alternate rounds for up to TICK
 
 def on_pair_play(pair: pg.PairSession | None, seed: float) -> tuple[Any, ...]:
     """Play / Pause for the pair. Returns (pair, timer, button)."""
-    pair = _pair("", "")(pair, seed)[0]
-    pair.playing = not pair.playing
+    pair = pg.toggle_play(_pair("", "")(pair, seed)[0])
     return (pair, *_playing(pair.playing, pair=True))
 
 
@@ -124,6 +116,22 @@ def live(handler: Callable[..., tuple]) -> Callable[..., tuple]:
         return tuple(plot_value(v) if isinstance(v, go.Figure) else v for v in outputs)
 
     return wrapped
+
+
+def _wire(
+    trigger: Callable, handler: Callable, inputs: list, outputs: list, name: str, **how: Any
+) -> None:
+    """One event: api_name ``playground_<name>``, its charts redrawn in place (:func:`live`),
+    in the playground's concurrency group; no progress shown unless ``how`` says so."""
+    trigger(
+        live(handler),
+        inputs,
+        outputs,
+        api_name=f"playground_{name}",
+        concurrency_id=CONCURRENCY_ID,
+        concurrency_limit=CONCURRENCY_LIMIT,
+        **{"show_progress": "hidden", **how},
+    )
 
 
 def build_tab(enable_training: bool = True) -> None:
@@ -144,7 +152,7 @@ def build_tab(enable_training: bool = True) -> None:
         with gr.Column(scale=3, min_width=420):
             plot = gr.Image(
                 first.plot,
-                label="the plane: click to add points (your points)",
+                label=f"{pg.PLANE_CAPTION}: click to add points ({pg.POINTS_TITLE})",
                 show_label=False,
                 type="numpy",
                 interactive=False,
@@ -157,14 +165,14 @@ def build_tab(enable_training: bool = True) -> None:
         with gr.Column(scale=2, min_width=320):
             dataset = widget("dataset", choices=pg.DATASET_CHOICES, elem_id="playground-dataset")
             with gr.Row():
-                step_d = gr.Button("Step D", elem_id="playground-step-d")
-                step_g = gr.Button("Step G", elem_id="playground-step-g")
+                step_d = gr.Button(pg.BUTTONS["d"], elem_id="playground-step-d")
+                step_g = gr.Button(pg.BUTTONS["g"], elem_id="playground-step-g")
                 step_both = gr.Button(
-                    "Step both", variant="primary", elem_id="playground-step-both"
+                    pg.BUTTONS["both"], variant="primary", elem_id="playground-step-both"
                 )
             with gr.Row():
                 play = gr.Button(pg.play_label(False), elem_id="playground-play")
-                reset = gr.Button("↺ Reset", elem_id="playground-reset")
+                reset = gr.Button(pg.BUTTONS["reset"], elem_id="playground-reset")
                 rounds = widget("rounds")
             widget("loss", elem_id="playground-loss")
             for names in pg.ROWS:
@@ -178,83 +186,48 @@ def build_tab(enable_training: bool = True) -> None:
                             widget(name)
             show = SPECS["show"]
             w["show"] = gr.CheckboxGroup(list(show.choices), value=show.default, label=show.label)
-            with gr.Accordion("your points", open=False):
+            with gr.Accordion(pg.POINTS_TITLE, open=False):
                 gr.Markdown(pg.POINTS_MD)
-                csv_file = gr.File(
-                    label="CSV of x,y points", file_types=[".csv", ".txt"], type="filepath"
-                )
-                clear_points = gr.Button("clear my points")
+                types = [f".{kind}" for kind in pg.CSV_TYPES]
+                csv_file = gr.File(label=pg.CSV_LABEL, file_types=types, type="filepath")
+                clear_points = gr.Button(pg.BUTTONS["clear_points"])
     figures = gr.Markdown(first.figures, elem_id="playground-figures")
 
     gr.Markdown(f"### {pg.PAIR_TITLE}\n{pg.PAIR_MD}")
     with gr.Row():
         pair_seed = widget("pair_seed", scale=1)
-        pair_reset = gr.Button("↺ Start both", scale=1)
-        pair_run = gr.Button(f"Run {pg.PAIR_ROUNDS} rounds", scale=1)
+        pair_reset = gr.Button(pg.BUTTONS["pair_reset"], scale=1)
+        pair_run = gr.Button(pg.BUTTONS["pair_run"], scale=1)
         pair_play = gr.Button(pg.play_label(False, pair=True), scale=1)
     with gr.Row():
-        sides = (("collapse", "left"), ("cure", "right"))
         left_plot, right_plot = (
             gr.Image(
                 picture, label=side, interactive=False, format="png", elem_id=f"playground-{at}"
             )
-            for picture, (side, at) in zip(first_pair[:2], sides, strict=True)
+            for picture, side, at in zip(first_pair[:2], pg.SIDES, ("left", "right"), strict=True)
         )
     with gr.Row():
         left_text, right_text = gr.Markdown(first_pair[2]), gr.Markdown(first_pair[3])
     pair_history = live_plot(first_pair[4], height=240, elem_id="playground-pair-history")
 
     controls = [w[name] for name in SETTING_NAMES]
-    main_out = [session, plot, figures, history]
-    common = {"concurrency_id": CONCURRENCY_ID, "concurrency_limit": CONCURRENCY_LIMIT}
-    quiet = {**common, "show_progress": "hidden"}
-    state_controls = [session, *controls]
-
-    gr.on(
-        [c.change for c in controls],
-        live(on_settings),
-        state_controls,
-        main_out,
-        api_name="playground_settings",
-        trigger_mode="always_last",
-        **quiet,
-    )
-    for trigger, handler, name in (
-        (step_d.click, on_step_d, "step_d"),
-        (step_g.click, on_step_g, "step_g"),
-        (reset.click, on_reset, "reset"),
-        (clear_points.click, on_clear_points, "clear_points"),
-        (plot.select, on_click, "click"),
-    ):
-        trigger(live(handler), state_controls, main_out, api_name=f"playground_{name}", **quiet)
-    step_both.click(
-        live(on_step_both), [session, rounds, *controls], main_out, api_name="playground_step_both",
-        **common,
-    )  # fmt: skip
-    play.click(on_play, [session], [session, timer, play], api_name="playground_play", **quiet)
-    timer.tick(
-        live(on_tick), state_controls, [*main_out, timer, play], api_name="playground_tick", **quiet
-    )
-    csv_file.upload(
-        live(on_csv),
-        [session, csv_file, *controls],
-        [*main_out, dataset],
-        api_name="playground_csv",
-        **common,
-    )
-
+    main_in, main_out = [session, *controls], [session, plot, figures, history]
+    changes = functools.partial(gr.on, [c.change for c in controls])  # any setting's change
+    _wire(changes, on_settings, main_in, main_out, "settings", trigger_mode="always_last")
+    _wire(step_d.click, on_step_d, main_in, main_out, "step_d")
+    _wire(step_g.click, on_step_g, main_in, main_out, "step_g")
+    both_in = [session, rounds, *controls]
+    _wire(step_both.click, on_step_both, both_in, main_out, "step_both", show_progress="full")
+    _wire(reset.click, on_reset, main_in, main_out, "reset")
+    _wire(clear_points.click, on_clear_points, main_in, main_out, "clear_points")
+    _wire(plot.select, on_click, main_in, main_out, "click")
+    _wire(play.click, on_play, [session], [session, timer, play], "play")
+    _wire(timer.tick, on_tick, main_in, [*main_out, timer, play], "tick")
+    csv_in, csv_out = [session, csv_file, *controls], [*main_out, dataset]
+    _wire(csv_file.upload, on_csv, csv_in, csv_out, "csv", show_progress="full")
     pair_in = [pair, pair_seed]
     pair_out = [pair, left_plot, right_plot, left_text, right_text, pair_history]
-    for trigger, handler, name, how in (
-        (pair_reset.click, on_pair_reset, "reset", common),
-        (pair_run.click, on_pair_run, "run", common),
-        (pair_timer.tick, on_pair_tick, "tick", quiet),
-    ):
-        trigger(live(handler), pair_in, pair_out, api_name=f"playground_pair_{name}", **how)
-    pair_play.click(
-        on_pair_play,
-        pair_in,
-        [pair, pair_timer, pair_play],
-        api_name="playground_pair_play",
-        **quiet,
-    )
+    _wire(pair_reset.click, on_pair_reset, pair_in, pair_out, "pair_reset", show_progress="full")
+    _wire(pair_run.click, on_pair_run, pair_in, pair_out, "pair_run", show_progress="full")
+    _wire(pair_timer.tick, on_pair_tick, pair_in, pair_out, "pair_tick")
+    _wire(pair_play.click, on_pair_play, pair_in, [pair, pair_timer, pair_play], "pair_play")

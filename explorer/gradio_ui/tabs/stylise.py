@@ -18,19 +18,6 @@ from explorer import stylise as core
 from explorer.context import LOCAL_LIMITS, VisitorLimits, public_text
 from explorer.gradio_ui.tabs.uploads import CheckedImage
 from explorer.gradio_ui.widgets import option_widget
-from explorer.jobs import JobBusyError
-
-
-def new_stop_event(old: threading.Event | None) -> threading.Event:
-    """A fresh Stop flag for this browser session's next run (a previous run should end)."""
-    if old is not None:
-        old.set()
-    return threading.Event()
-
-
-def request_stop(stop_event: threading.Event | None) -> None:
-    if stop_event is not None:
-        stop_event.set()
 
 
 def build_tab(limits: VisitorLimits | None = None, hosted: bool = False) -> None:
@@ -46,15 +33,10 @@ def build_tab(limits: VisitorLimits | None = None, hosted: bool = False) -> None
     stop_state = gr.State(None)  # this browser session's threading.Event for the running job
 
     with gr.Row():
+        shown = {"type": "numpy", "image_mode": "RGB", "height": 280}
         pictures = {
-            kind: CheckedImage(
-                label=kind.title(),
-                type="numpy",
-                image_mode="RGB",
-                height=280,
-                upload_name=f"{kind} image",
-            )
-            for kind in ("content", "style")
+            kind: CheckedImage(label=kind.title(), upload_name=f"{kind} image", **shown)
+            for kind in core.EXAMPLES
         }
         preview = gr.Image(
             label="Result",
@@ -72,25 +54,22 @@ def build_tab(limits: VisitorLimits | None = None, hosted: bool = False) -> None
                 label=f"{kind.title()} examples",
                 api_name=f"stylise_{kind}_example",
             )
-    w: dict[str, Any] = {}
     summary = core.schedule_summary(specs["steps"].default, specs["size"].default, "coarse-to-fine")
-    with gr.Row():
-        for name in ("steps", "size"):
-            w[name] = option_widget(specs[name])
-    w["schedule"] = option_widget(
-        specs["schedule"], choices=list(core.SCHEDULE_CHOICES), info=summary
-    )
-    with gr.Row():
-        for name in ("content_weight", "style_weight_log10", "tv_weight_log10"):
-            w[name] = option_widget(specs[name])
-    with gr.Accordion("More settings", open=False):
-        with gr.Row():
-            for name in ("init", "optimizer", "preserve_color"):
-                w[name] = option_widget(specs[name])
-        with gr.Row():
-            features = [(label, key) for key, label in core.FEATURE_LABELS.items()]
-            w["features"] = option_widget(specs["features"], choices=features)
-            w["seed"] = option_widget(specs["seed"])
+    overrides = {
+        "schedule": {"choices": list(core.SCHEDULE_CHOICES), "info": summary},
+        "features": {"choices": [(label, key) for key, label in core.FEATURE_LABELS.items()]},
+    }
+    w: dict[str, Any] = {}
+
+    def rows(names: tuple[tuple[str, ...], ...]) -> None:
+        for row in names:
+            with gr.Row():
+                for name in row:
+                    w[name] = option_widget(specs[name], **overrides.get(name, {}))
+
+    rows(core.ROWS)
+    with gr.Accordion(core.MORE_TITLE, open=False):
+        rows(core.MORE_ROWS)
     with gr.Row():
         start = gr.Button("Start", variant="primary")
         stop = gr.Button("Stop", variant="stop")
@@ -102,18 +81,16 @@ def build_tab(limits: VisitorLimits | None = None, hosted: bool = False) -> None
         content_image: np.ndarray | None, style_image: np.ndarray | None, *values: Any
     ) -> Iterator[tuple[np.ndarray | None, str, str | None]]:
         *settings, stop_event = values
-        chosen = dict(zip(names, settings, strict=True))
         try:
-            config = core.config_from(chosen, limits)
-            yield from core.run_stylise(
-                content_image, style_image, config, stop_event or threading.Event()
-            )
-        except (ValueError, TypeError, FileNotFoundError, OverflowError, JobBusyError) as exc:
+            config = core.config_from(dict(zip(names, settings, strict=True)), limits)
+            stop_event = stop_event or threading.Event()
+            yield from core.run_stylise(content_image, style_image, config, stop_event)
+        except core.REFUSALS as exc:
             message = public_text(str(exc)) if hosted else str(exc)
             raise gr.Error(message, print_exception=False) from None
 
     start.click(
-        new_stop_event,
+        core.new_stop_event,
         inputs=[stop_state],
         outputs=[stop_state],
         api_name="stylise_prepare",
@@ -125,19 +102,13 @@ def build_tab(limits: VisitorLimits | None = None, hosted: bool = False) -> None
         api_name="stylise_run",
         concurrency_id="stylise",  # the one-job rule is core.SLOT: a second start is refused
     )
-    stop.click(request_stop, inputs=[stop_state], api_name="stylise_stop", queue=False)
+    stop.click(core.request_stop, inputs=[stop_state], api_name="stylise_stop", queue=False)
 
     def plan_info(n_steps: float, px: float, plan: str) -> Any:
         """The schedule's note: where the steps go (the optimiser's own stage plan)."""
-        return gr.Radio(info=core.schedule_summary(int(n_steps or 10), int(px or 64), plan))
+        return gr.Radio(info=core.schedule_summary(n_steps, px, plan))
 
     plan_inputs = [w["steps"], w["size"], w["schedule"]]
+    quiet = {"show_progress": "hidden", "queue": False}
     for event in (w["steps"].change, w["size"].change, w["schedule"].input):
-        event(
-            plan_info,
-            plan_inputs,
-            w["schedule"],
-            api_name="stylise_plan",
-            show_progress="hidden",
-            queue=False,
-        )
+        event(plan_info, plan_inputs, w["schedule"], api_name="stylise_plan", **quiet)

@@ -1,26 +1,18 @@
-"""The "Train" tab: train an image GAN from the browser and watch it learn.
-
-Call :func:`build_tab` inside an open ``gr.Blocks`` / ``gr.Tab`` context::
-
-    with gr.Blocks() as demo:
-        with gr.Tab("Train"):
-            build_tab(enable_training=True)
-
-The page's rules and words are :mod:`explorer.live_training.page`'s (the same as the
-Streamlit edition's); this module is its Gradio layout and wiring. Start starts the job and a
-``gr.Timer``; each tick polls the job and redraws the curves in place
-(:mod:`explorer.gradio_ui.tabs.live_plot`: no flicker, the zoom stays), the samples and the
-status. Each page keeps its own run in a ``gr.State``. Every event's ``api_name`` starts with
-``train_``.
+"""The "Train" tab: Gradio layout and wiring over :mod:`explorer.live_training.page` (the
+page's rules and words). Start starts the job and a ``gr.Timer``; each tick polls the job and
+redraws the curves in place (:mod:`~explorer.gradio_ui.tabs.live_plot`: the zoom stays), the
+samples and the status. Each page keeps its own run in a ``gr.State``; every event's
+``api_name`` starts with ``train_``.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import gradio as gr
 
-from explorer import charts
 from explorer.context import LOCAL_LIMITS, VisitorLimits
 from explorer.gradio_ui.tabs.live_plot import live_plot, plot_value
 from explorer.gradio_ui.widgets import option_widget
@@ -40,7 +32,7 @@ def owner_of(request: gr.Request | None) -> str:
         return "a local user"
     if getattr(request, "username", None):
         return str(request.username)
-    return f"browser session {(getattr(request, 'session_hash', None) or '?')[:6]}"
+    return f"browser session {(session_of(request) or '?')[:6]}"
 
 
 # --- handlers (plain values in, Gradio updates out: testable without a browser) ---------------
@@ -56,16 +48,12 @@ def _answer(state: dict, error: str, hosted: bool = False) -> tuple[Any, ...]:
 
 
 def on_start(
-    state: dict | None,
-    values: dict[str, Any],
-    request: gr.Request = None,
-    *,
-    hosted: bool = False,
-    limits: VisitorLimits = LOCAL_LIMITS,
+    state: dict | None, values: dict[str, Any], request: gr.Request = None, **options: Any
 ) -> tuple[Any, ...]:
-    """Start a new run from the widgets' ``values`` (see :func:`page.start`)."""
-    who = owner_of(request), session_of(request)
-    return _answer(*page.start(state, values, *who, hosted=hosted, limits=limits), hosted)
+    """Start a new run from the widgets' ``values``; ``options``: :func:`page.start`'s
+    ``hosted``, ``limits`` and ``enabled``."""
+    answer = page.start(state, values, owner_of(request), session_of(request), **options)
+    return _answer(*answer, options.get("hosted", False))
 
 
 def on_resume(
@@ -73,14 +61,12 @@ def on_resume(
     steps: float,
     data_dir: str | None = None,
     request: gr.Request = None,
-    *,
-    hosted: bool = False,
-    limits: VisitorLimits = LOCAL_LIMITS,
+    **options: Any,
 ) -> tuple[Any, ...]:
-    """Continue this page's last run (see :func:`page.resume`)."""
+    """Continue this page's last run; ``options``: as :func:`on_start`'s."""
     who = owner_of(request), session_of(request)
-    answer = page.resume(state, steps, data_dir, *who, hosted=hosted, limits=limits)
-    return _answer(*answer, hosted)
+    answer = page.resume(state, steps, data_dir, *who, **options)
+    return _answer(*answer, options.get("hosted", False))
 
 
 def on_poll(state: dict | None, *, hosted: bool = False) -> tuple[Any, ...]:
@@ -116,15 +102,15 @@ def on_model(model: str, limits: VisitorLimits | None = None) -> list[Any]:
 
 
 def on_preset(model: str, preset: str, limits: VisitorLimits | None = None) -> list[Any]:
-    """Each model option (shown only if the family has it), then each training option, at
-    :func:`page.start_values`."""
+    """Each option widget (:func:`page.option_names`) at :func:`page.start_values`, or hidden
+    where the family does not have it."""
     values = page.start_values(model, preset, limits)
-    own = form.model_specs(model)
-    shown = [
-        gr.update(visible=True, value=values[name]) if name in own else gr.update(visible=False)
-        for name in form.model_specs()
+    return [
+        gr.update(visible=True, value=values[name])
+        if page.option_shown(name, model)
+        else gr.update(visible=False)
+        for name in page.option_names()
     ]
-    return shown + [gr.update(value=values[spec.name]) for spec in form.train_specs()]
 
 
 def on_data(data: str, *, hosted: bool = False) -> tuple[Any, Any, str]:
@@ -144,6 +130,22 @@ def _widget(spec: Any, **overrides: Any) -> Any:
     return option_widget(spec, elem_id="train-" + spec.name.replace("_", "-"), **overrides)
 
 
+def _button(name: str, enabled: bool) -> Any:
+    """One of :data:`page.BUTTONS`, elem_id ``train-<name>``; Start is the primary one."""
+    variant = "primary" if name == "start" else "secondary"
+    return gr.Button(
+        page.BUTTONS[name], variant=variant, interactive=enabled, elem_id=f"train-{name}"
+    )
+
+
+def _on(
+    trigger: Callable, handler: Callable, inputs: Any, outputs: Any, name: str, **how: Any
+) -> None:
+    """One event: api_name ``train_<name>``, no progress shown unless ``how`` says so."""
+    how = {"show_progress": "hidden", **how}
+    trigger(handler, inputs, outputs, api_name=f"train_{name}", **how)
+
+
 def build_tab(
     enable_training: bool = True, hosted: bool = False, limits: VisitorLimits | None = None
 ) -> None:
@@ -160,15 +162,14 @@ def build_tab(
     state = gr.State({})
     timer = gr.Timer(POLL_S, active=False)
     family = form.default_family()
-    start_at = page.start_values(family, form.default_preset(family), visitor)
+    preset = form.default_preset(family)
+    start_at = page.start_values(family, preset, visitor)
     fields: dict[str, gr.Component] = {}
     formula = None
     with gr.Row():
         with gr.Column(scale=2, min_width=320):
             fields["model"] = _widget("model", choices=form.family_choices(), value=family)
-            fields["preset"] = _widget(
-                "preset", choices=form.preset_choices(family), value=form.default_preset(family)
-            )
+            fields["preset"] = _widget("preset", choices=form.preset_choices(family), value=preset)
             fields["data"] = _widget("data", choices=page.data_choices(hosted))
             if hosted:  # never a typed server path: the pictures come with the request
                 fields["upload"] = gr.File(
@@ -187,32 +188,23 @@ def build_tab(
             data_note = gr.Markdown()
             if not hosted:  # a server folder: only for the person at this computer
                 fields["data_dir"] = _widget("data_dir", placeholder=page.DATA_DIR_PLACEHOLDER)
-            own, every = form.model_specs(family), form.model_specs()
             for heading, first_open, specs in page.option_groups():
                 with gr.Accordion(heading, open=first_open):
                     for spec in specs:
                         fields[spec.name] = _widget(
                             spec,
                             value=start_at.get(spec.name, spec.default),
-                            visible=spec.name in own or spec.name not in every,
+                            visible=page.option_shown(spec.name, family),
                             **page.visitor_maximum(spec, visitor),
                         )
                         if spec.name == "loss":
                             formula = gr.Markdown(page.formula_markdown(start_at["loss"]))
         with gr.Column(scale=3, min_width=420):
             with gr.Row():
-                start = gr.Button(
-                    page.BUTTONS["start"],
-                    variant="primary",
-                    interactive=enabled,
-                    elem_id="train-start",
-                )
-                stop = gr.Button(page.BUTTONS["stop"], interactive=enabled, elem_id="train-stop")
-                resume = gr.Button(
-                    page.BUTTONS["resume"], interactive=enabled, elem_id="train-resume"
-                )
-            status = gr.Markdown(page.READY, elem_id="train-status")
-            curves = live_plot(charts.training_curves(None), elem_id="train-curves")
+                start, stop, resume = (_button(n, enabled) for n in ("start", "stop", "resume"))
+            idle = page.panel_view(None)  # "Press Start", no curves
+            status = gr.Markdown(idle.status, elem_id="train-status")
+            curves = live_plot(idle.figure, elem_id="train-curves")
             gr.Markdown(page.SAMPLES_CAPTION + ":")
             grid = gr.Image(
                 label=page.SAMPLES_CAPTION,
@@ -225,81 +217,45 @@ def build_tab(
             )
             quality = gr.Markdown(elem_id="train-quality")
             with gr.Row():
-                save = gr.Button(page.BUTTONS["save"], interactive=enabled)
-                gif = gr.Button(page.BUTTONS["gif"], interactive=enabled)
+                save, gif = _button("save", enabled), _button("gif", enabled)
             saved = gr.Markdown()
             gif_file = gr.File(label="GIF", interactive=False)
 
+    run_options = {"hosted": hosted, "limits": limits, "enabled": enabled}
+
     def start_run(data: dict, request: gr.Request) -> tuple[Any, ...]:
-        if not enabled:  # the greyed-out button's API refuses too
-            return _answer(data[state], refused)
         values = {name: data[widget] for name, widget in fields.items()}
-        return on_start(data[state], values, request, hosted=hosted, limits=limits)
+        return on_start(data[state], values, request, **run_options)
 
     def resume_run(
-        run_state: dict | None, steps: float, data_dir: str | None, request: gr.Request
+        run: dict | None, steps: float, data_dir: str | None, request: gr.Request
     ) -> tuple[Any, ...]:
-        if not enabled:
-            return _answer(dict(run_state or {}), refused)
-        return on_resume(run_state, steps, data_dir, request, hosted=hosted, limits=limits)
+        return on_resume(run, steps, data_dir, request, **run_options)
 
-    def resume_hosted(run_state: dict | None, steps: float, request: gr.Request) -> tuple[Any, ...]:
-        return resume_run(run_state, steps, None, request)
+    def resume_hosted(run: dict | None, steps: float, request: gr.Request) -> tuple[Any, ...]:
+        return on_resume(run, steps, None, request, **run_options)
 
-    quiet = {"concurrency_limit": None, "show_progress": "hidden"}
-    outputs = [state, status, curves, grid, quality, timer]
-    start.click(start_run, {state, *fields.values()}, outputs, api_name="train_start", **quiet)
-    resume.click(
-        resume_hosted if hosted else resume_run,
-        [state, fields["steps"], *([] if hosted else [fields["data_dir"]])],
-        outputs,
-        api_name="train_resume",
-        **quiet,
-    )
-    timer.tick(
-        lambda run: on_poll(run, hosted=hosted), state, outputs[1:], api_name="train_poll", **quiet
-    )
-    stop.click(on_stop, [state], saved, api_name="train_stop", concurrency_limit=None)
-    save.click(
-        lambda run: on_save(run, hosted=hosted),
-        [state],
-        saved,
-        api_name="train_save_checkpoint",
-        concurrency_limit=None,
-    )
-    gif.click(
-        lambda run: on_gif(run, hosted=hosted, limits=limits),
-        [state],
-        [gif_file, saved],
-        api_name="train_gif",
-        concurrency_limit=None,
-    )
-    options = [
-        fields[name] for name in [*form.model_specs(), *(s.name for s in form.train_specs())]
-    ]
-    hidden = {"show_progress": "hidden"}
-    fields["model"].change(
-        lambda model: on_model(model, visitor),
-        fields["model"],
-        [fields["preset"], *options],
-        api_name="train_model_options",
-        **hidden,
-    )
-    fields["preset"].input(  # the user's pick only: on_model already set the widgets
-        lambda model, preset: on_preset(model, preset, visitor),
-        [fields["model"], fields["preset"]],
-        options,
-        api_name="train_preset_options",
-        **hidden,
-    )
-    fields["data"].change(
-        lambda data: on_data(data, hosted=hosted),
-        fields["data"],
-        [fields["upload" if hosted else "folder"], fields["image_size"], data_note],
-        api_name="train_data_choice",
-        **hidden,
-    )
+    now = {"concurrency_limit": None}  # never queued behind another page's event
+    shown = [state, status, curves, grid, quality, timer]
+    resume_in = [state, fields["steps"], *([] if hosted else [fields["data_dir"]])]
+    _on(start.click, start_run, {state, *fields.values()}, shown, "start", **now)
+    _on(resume.click, resume_hosted if hosted else resume_run, resume_in, shown, "resume", **now)
+    poll = functools.partial(on_poll, hosted=hosted)
+    _on(timer.tick, poll, state, shown[1:], "poll", **now)
+    for button, handler, answer, name in (
+        (stop, on_stop, saved, "stop"),
+        (save, functools.partial(on_save, hosted=hosted), saved, "save_checkpoint"),
+        (gif, functools.partial(on_gif, hosted=hosted, limits=limits), [gif_file, saved], "gif"),
+    ):
+        _on(button.click, handler, [state], answer, name, show_progress="full", **now)
+    options = [fields[name] for name in page.option_names()]
+    family_box, preset_box = fields["model"], fields["preset"]
+    new_family = functools.partial(on_model, limits=visitor)
+    _on(family_box.change, new_family, family_box, [preset_box, *options], "model_options")
+    new_preset = functools.partial(on_preset, limits=visitor)  # the user's pick only: .input
+    _on(preset_box.input, new_preset, [family_box, preset_box], options, "preset_options")
+    data_out = [fields["upload" if hosted else "folder"], fields["image_size"], data_note]
+    new_data = functools.partial(on_data, hosted=hosted)
+    _on(fields["data"].change, new_data, fields["data"], data_out, "data_choice")
     if formula is not None:
-        fields["loss"].change(
-            page.formula_markdown, fields["loss"], formula, api_name="train_formula", **hidden
-        )
+        _on(fields["loss"].change, page.formula_markdown, fields["loss"], formula, "formula")
