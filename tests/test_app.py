@@ -123,3 +123,28 @@ def test_every_event_has_an_api_name_and_the_app_serves_generate(runs: Path) -> 
         assert "16 samples" in cgan_text
     finally:
         demo.close()
+
+
+#: What gradio_client users call the public endpoints' parameters (keywords they may pass):
+#: renaming one breaks their scripts, so a change here is a change of the API.
+API_PARAMETERS = {
+    "/generate": ["checkpoint", "seed", "grid", "truncation", "class_name"]
+    + [f"{kind}_{i}" for i in (1, 2, 3) for kind in ("dim", "offset")]
+    + [f"pc_{i}" for i in range(1, 6)],
+    "/classes": ["checkpoint", "class_name", "seed", "rows", "side", "truncation"],
+    "/interpolate": ["checkpoint", "mode", "seed_a", "seed_b", "class_a", "class_b", "frames"],
+    "/ask_d": ["checkpoint", "sketch", "upload", "class_name", "invert", "n", "seed"],
+    "/convlab_update": ["size", "k", "s", "p", "output_padding", "input_kind", "kernel_kind"]
+    + ["seed", "step", "stamp"],
+    "/stylise_run": ["content_image", "style_image", "n_steps", "px", "w_content"]
+    + ["w_style_log10", "w_tv_log10", "init_from", "opt", "keep_colors", "feature_net"]
+    + ["noise_seed", "plan"],
+    "/translate_run": ["checkpoint", "direction"],
+}
+
+
+def test_the_public_endpoints_keep_their_parameter_names(tmp_path: Path) -> None:
+    demo = explorer_app.build_app([tmp_path], include_default=False)
+    endpoints = demo.get_api_info()["named_endpoints"]
+    for name, parameters in API_PARAMETERS.items():
+        assert [p["parameter_name"] for p in endpoints[name]["parameters"]] == parameters, name

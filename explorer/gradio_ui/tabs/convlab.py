@@ -14,10 +14,22 @@ from explorer.convlab import page as core
 from explorer.gradio_ui.widgets import option_widget
 
 
-def on_params(*values: Any) -> tuple[Any, ...]:
-    """Parameters changed (the eight of :data:`core.LAB`, then step and stamp): (formula, check,
-    step slider, n_steps, equation, steps html, stamp slider, scatter html)."""
-    *params, step, stamp = values
+def on_params(
+    size: float,
+    k: float,
+    s: float,
+    p: float,
+    output_padding: float,
+    input_kind: str,
+    kernel_kind: str,
+    seed: float | None,
+    step: float,
+    stamp: float,
+) -> tuple[Any, ...]:
+    """/convlab_update: the parameters (those of :data:`core.LAB`, in order; the names are the
+    API's) changed: (formula, check, step slider, n_steps, equation, steps html, stamp slider,
+    scatter html)."""
+    params = [size, k, s, p, output_padding, input_kind, kernel_kind, seed]
     try:
         view = core.lab(params, step, stamp)
     except ValueError as error:
@@ -34,15 +46,37 @@ def on_params(*values: Any) -> tuple[Any, ...]:
     )
 
 
-def on_step(*values: Any) -> tuple[str, str]:
-    """The kernel moved (the eight parameters, then the step): returns (equation, steps html)."""
-    view = core.lab_or_none(values[:-1], values[-1])
+def on_step(
+    size: float,
+    k: float,
+    s: float,
+    p: float,
+    output_padding: float,
+    input_kind: str,
+    kernel_kind: str,
+    seed: float | None,
+    step: float,
+) -> tuple[str, str]:
+    """/convlab_step: the kernel moved; returns (equation, steps html)."""
+    params = [size, k, s, p, output_padding, input_kind, kernel_kind, seed]
+    view = core.lab_or_none(params, step)
     return (view.equation_md, view.steps_html) if view else ("", "")
 
 
-def on_stamp(*values: Any) -> str:
-    """The scatter slider moved (the eight parameters, then the stamp): the scatter html."""
-    view = core.lab_or_none(values[:-1], 0, values[-1])
+def on_stamp(
+    size: float,
+    k: float,
+    s: float,
+    p: float,
+    output_padding: float,
+    input_kind: str,
+    kernel_kind: str,
+    seed: float | None,
+    stamp: float,
+) -> str:
+    """/convlab_stamp: the scatter slider moved; returns the scatter html."""
+    params = [size, k, s, p, output_padding, input_kind, kernel_kind, seed]
+    view = core.lab_or_none(params, 0, stamp)
     return view.scatter_html if view else ""
 
 

@@ -9,7 +9,6 @@ and wires it. The main event is the ``/generate`` API endpoint::
 
 from __future__ import annotations
 
-import functools
 import inspect
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -202,7 +201,7 @@ def build_tab(ctx: ExplorerContext) -> GenerateControls:
         **hidden,
     ).then(generate, inputs, outputs, api_name="generate_after_reset", **hidden)
     ctx.checkpoint.change(
-        functools.partial(on_checkpoint, catalog=catalog),
+        lambda key: on_checkpoint(key, catalog=catalog),  # the API's parameter: "key"
         ctx.checkpoint,
         [*pcs, *dims, class_name],
         api_name="generate_checkpoint_changed",

@@ -52,10 +52,14 @@ def widget_html(catalog: Any, mode: str, server_button: str, inputs: list[Any]) 
             changes, the widget is handed a new config (``/<mode>_widget``).
     """
 
-    def config(key: str | None, seed: Any, seed_b: Any = None) -> str:
-        return json.dumps(widget.page_config(catalog, key, mode, seed, seed_b=seed_b))
+    def config(key: str | None, seed: Any) -> str:
+        return json.dumps(widget.page_config(catalog, key, mode, seed))
 
-    start = config(*(component.value for component in inputs))
+    def config_of_pair(key: str | None, a: Any, b: Any) -> str:  # Interpolate: seeds A and B
+        return json.dumps(widget.page_config(catalog, key, mode, a, seed_b=b))
+
+    make = config_of_pair if len(inputs) == 3 else config  # (the API's parameter names)
+    start = make(*(component.value for component in inputs))
     template = (
         f'<div class="latent-widget-root" id="latent-widget" data-mode="{mode}" '
         f'data-server-button="{server_button}"></div>'
@@ -70,7 +74,7 @@ def widget_html(catalog: Any, mode: str, server_button: str, inputs: list[Any]) 
     )
     gr.on(
         triggers=[component.change for component in inputs],
-        fn=config,
+        fn=make,
         inputs=inputs,
         outputs=html,
         api_name=f"{mode}_widget",

@@ -75,16 +75,45 @@ def build_tab(limits: VisitorLimits | None = None, hosted: bool = False) -> None
         stop = gr.Button("Stop", variant="stop")
     status = gr.Markdown(core.READY)
     download = gr.File(label=core.DOWNLOAD_LABEL, interactive=False)
-    names = list(w)
+    #: /stylise_run's parameters (their API names and order, kept for gradio_client users) ->
+    #: the settings' names (explorer/stylise.py).
+    api_names = {
+        "n_steps": "steps",
+        "px": "size",
+        "w_content": "content_weight",
+        "w_style_log10": "style_weight_log10",
+        "w_tv_log10": "tv_weight_log10",
+        "init_from": "init",
+        "opt": "optimizer",
+        "keep_colors": "preserve_color",
+        "feature_net": "features",
+        "noise_seed": "seed",
+        "plan": "schedule",
+    }
 
     def run(
-        content_image: np.ndarray | None, style_image: np.ndarray | None, *values: Any
+        content_image: np.ndarray | None,
+        style_image: np.ndarray | None,
+        n_steps: float,
+        px: float,
+        w_content: float,
+        w_style_log10: float,
+        w_tv_log10: float,
+        init_from: str,
+        opt: str,
+        keep_colors: bool,
+        feature_net: str,
+        noise_seed: float | None,
+        plan: str,
+        stop_event: threading.Event | None,
     ) -> Iterator[tuple[np.ndarray | None, str, str | None]]:
-        *settings, stop_event = values
+        given = locals()
         try:
-            config = core.config_from(dict(zip(names, settings, strict=True)), limits)
-            stop_event = stop_event or threading.Event()
-            yield from core.run_stylise(content_image, style_image, config, stop_event)
+            settings = {name: given[api] for api, name in api_names.items()}
+            config = core.config_from(settings, limits)
+            yield from core.run_stylise(
+                content_image, style_image, config, stop_event or threading.Event()
+            )
         except core.REFUSALS as exc:
             message = public_text(str(exc)) if hosted else str(exc)
             raise gr.Error(message, print_exception=False) from None
@@ -97,10 +126,10 @@ def build_tab(limits: VisitorLimits | None = None, hosted: bool = False) -> None
         queue=False,
     ).then(
         run,
-        inputs=[*pictures.values(), *w.values(), stop_state],
+        inputs=[*pictures.values(), *(w[name] for name in api_names.values()), stop_state],
         outputs=[preview, status, download],
         api_name="stylise_run",
-        concurrency_id="stylise",  # the one-job rule is core.SLOT: a second start is refused
+        concurrency_id="stylise",  # one job per machine: core.start_one waits for the running one
     )
     stop.click(core.request_stop, inputs=[stop_state], api_name="stylise_stop", queue=False)
 
