@@ -1,6 +1,8 @@
 """Plain helpers behind the explorer's Stylise tab (no Gradio here, so they are easy to test).
 
-* :func:`example_files` – content and style example images that ship with scikit-image.
+* :func:`example_files` – the content examples (scikit-image's samples) and the style examples:
+  four public-domain paintings (``explorer/web/styles/``, credited in assets/STYLE_CREDITS.md)
+  and one texture.
 * :func:`make_config` – slider values → :class:`trainers.style.StyleConfig`.
 * :class:`StyliseJob` – :func:`trainers.style.stylise_result` as a
   :class:`~explorer.jobs.BackgroundJob` (a page polls it: preview, losses, status);
@@ -36,9 +38,31 @@ from trainers.style import (
     stylise_result,
 )
 
-#: scikit-image sample images (all ship with the package, no download needed).
+#: Content examples: scikit-image sample images (they ship with the package, no download).
 CONTENT_EXAMPLES = ("astronaut", "coffee", "chelsea")
-STYLE_EXAMPLES = ("gravel", "grass", "brick", "hubble_deep_field")
+#: Public-domain paintings that ship with the explorer (sources and licences:
+#: assets/STYLE_CREDITS.md), by example name: the file in ``explorer/web/styles/``.
+PAINTINGS = {
+    "starry_night": "starry-night.jpg",  # Van Gogh, The Starry Night, 1889
+    "great_wave": "great-wave.jpg",  # Hokusai, The Great Wave off Kanagawa, c. 1831
+    "the_scream": "the-scream.jpg",  # Munch, The Scream, 1893
+    "shipwreck": "shipwreck.jpg",  # Turner, The Shipwreck, 1805
+}
+PAINTINGS_DIR = Path(__file__).resolve().parent / "web" / "styles"
+#: Style examples: the paintings, and one texture (scikit-image's brick wall) to show that the
+#: style loss matches texture statistics, whatever made the texture.
+STYLE_EXAMPLES = (*PAINTINGS, "brick")
+#: What a page calls each example.
+EXAMPLE_TITLES = {
+    "astronaut": "astronaut (Eileen Collins)",
+    "coffee": "a cup of coffee",
+    "chelsea": "Chelsea the cat",
+    "starry_night": "Van Gogh: The Starry Night",
+    "great_wave": "Hokusai: The Great Wave",
+    "the_scream": "Munch: The Scream",
+    "shipwreck": "Turner: The Shipwreck",
+    "brick": "a brick wall (a texture)",
+}
 
 #: Features the UI offers, with what they mean.
 FEATURE_LABELS = {
@@ -50,12 +74,14 @@ FEATURE_LABELS = {
 
 
 def example_image(name: str, max_side: int = 512) -> np.ndarray:
-    """One scikit-image sample as RGB uint8 ``(H, W, 3)``, long side at most ``max_side``."""
+    """One example (a painting or a scikit-image sample) as RGB uint8 ``(H, W, 3)``, long side
+    at most ``max_side``."""
     from skimage import data
 
     if name not in CONTENT_EXAMPLES + STYLE_EXAMPLES:
         raise ValueError(f"unknown example {name!r}")
-    image = np.asarray(load_image(getattr(data, name)(), name=name))  # grey textures -> RGB
+    source = PAINTINGS_DIR / PAINTINGS[name] if name in PAINTINGS else getattr(data, name)()
+    image = np.asarray(load_image(source, name=name))  # a grey texture -> RGB
     h, w = image.shape[:2]
     if max(h, w) > max_side:
         scale = max_side / max(h, w)
@@ -356,7 +382,9 @@ INTRO_MD = """
 We optimise the **pixels** of an image so that its CNN features match the *content* photo at a
 deep layer, its Gram matrices (which features fire together) match the *style* image at several
 layers, and neighbouring pixels stay similar (total variation). Watch the image change step by
-step; the losses are relative errors (1 ≈ as far from the target as zero is).
+step; the losses are relative errors (1 ≈ as far from the target as zero is). The style
+examples are public-domain paintings (Van Gogh, Hokusai, Munch, Turner) and one brick wall:
+Gram matrices only see texture statistics, so a wall restyles a photo as a painting does.
 """
 READY = "Choose a content and a style image, then press **Start**."
 DOWNLOAD_LABEL = "Download the result (PNG)"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -291,10 +292,18 @@ def test_explorer_examples_exist(tmp_path):
     from explorer import stylise as core
 
     files = core.example_files(tmp_path)
-    assert len(files["content"]) == 3 and len(files["style"]) == 4
+    assert len(files["content"]) == 3 and len(files["style"]) == len(core.STYLE_EXAMPLES)
     for path in files["content"] + files["style"]:
         with Image.open(path) as im:
             assert im.mode == "RGB" and max(im.size) <= 512
+    # the paintings are in the package, each credited in assets/STYLE_CREDITS.md; they are
+    # colourful pictures (unlike the grey textures they replaced), the brick wall is grey
+    credits = (Path(__file__).resolve().parents[1] / "assets" / "STYLE_CREDITS.md").read_text()
+    for name, file in core.PAINTINGS.items():
+        assert f"`{file}`" in credits and "public domain" in credits
+        picture = core.example_image(name).astype(float)
+        assert picture.std(axis=2).mean() > 10, name  # channels differ: a colour picture
+    assert core.example_image("brick").astype(float).std(axis=2).mean() < 1
 
 
 def test_explorer_run_yields_previews_and_a_file(tmp_path):

@@ -22,11 +22,14 @@ NONE = "(upload)"
 
 
 def image_input(column: Any, kind: str) -> tuple[Any, str]:
-    """An upload, else a scikit-image example: (source for the loader, its name) or (None, "")."""
+    """An upload, else an example (a painting, a scikit-image sample): (source for the loader, its name) or (None, "")."""
     upload = column.file_uploader(f"{kind} image", type=shared.IMAGE_TYPES, key=f"stylise.{kind}")
     examples = core.EXAMPLES[kind]
     example = column.selectbox(
-        f"…or a {kind} example", [NONE, *examples], key=shared.init(P + kind, examples[0])
+        f"…or a {kind} example",
+        [NONE, *examples],
+        format_func=lambda name: core.EXAMPLE_TITLES.get(name, name),
+        key=shared.init(P + kind, examples[0]),
     )
     try:  # an upload is checked at once, so a bad file is reported before Start
         if upload is not None:
