@@ -1,4 +1,5 @@
-"""Pictures and words for the 2-D playground (plain functions, no Gradio: testable alone).
+"""The 2-D playground page, written once for both editions: its settings, pictures, words and
+views (plain functions, no front end: testable alone).
 
 The picture (GAN Lab's view):
 

@@ -1,4 +1,4 @@
-"""Plain helpers behind the explorer's Stylise tab (no Gradio here, so they are easy to test).
+"""The Stylise page, written once for both editions (no front end here, so it is easy to test).
 
 * :func:`example_files` – the content examples (scikit-image's samples) and the style examples:
   four public-domain paintings (``explorer/web/styles/``, credited in assets/STYLE_CREDITS.md)
@@ -9,6 +9,9 @@
   :func:`start_stylise` checks the inputs and starts one.
 * :func:`run_stylise` – the same job as a stream: yields ``(preview, status, result_path)``
   about once a second until it is done or stopped.
+* :class:`StyliseParams` (:data:`SPECS`), :func:`config_from`, :func:`picture` and
+  :func:`start_one` – the page: its settings within a visitor's limits, its pictures, and
+  one job per machine.
 """
 
 from __future__ import annotations
@@ -262,8 +265,9 @@ def start_stylise(
     return StyliseJob(content_rgb, style_rgb, config, stop).start()
 
 
-#: Where results go by default (``results_dir()``); files older than RESULT_MAX_AGE_S there are
-#: deleted, and the whole folder when the server stops (:mod:`explorer.gradio_ui.tempfiles`).
+#: Where results go by default (``scratch.folder(RESULTS_FOLDER)``); files older than
+#: RESULT_MAX_AGE_S there are deleted, and the whole folder when the server stops
+#: (:mod:`explorer.scratch`).
 RESULTS_FOLDER = "stylise"
 RESULT_MAX_AGE_S = 600.0  # Gradio has copied a result into its own cache long before
 

@@ -53,7 +53,6 @@ HELP_FID = (
     "test images and of 10,000 samples (not Inception FID). Lower is better; in brackets the "
     "distance between real train and real test images, the floor."
 )
-HELP_STEPS = "Updates of G during training (each on one batch of real and fake images)."
 HELP_UNMEASURED = (
     "This checkpoint has no measured figures yet: gan-train evaluate CHECKPOINT --data-dir "
     "DATA --write-meta measures them with the shipped classifiers."

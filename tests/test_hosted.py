@@ -35,7 +35,7 @@ from explorer.gradio_ui.tabs.uploads import CheckedImage
 from explorer.live_training import form
 from explorer.live_training.form import JobOptions
 from explorer.live_training.job import current_job
-from explorer.live_training.places import CHECKPOINTS_ENV, RUNS_ENV
+from explorer.live_training.places import RUNS_ENV, SAVE_ENV
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -205,7 +205,7 @@ def test_translate_refuses_a_9000x50_image_in_a_sentence(tmp_path: Path) -> None
 @pytest.fixture
 def live_dirs(tmp_path, monkeypatch):
     monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
-    monkeypatch.setenv(CHECKPOINTS_ENV, str(tmp_path / "checkpoints"))
+    monkeypatch.setenv(SAVE_ENV, str(tmp_path / "checkpoints"))
     monkeypatch.delenv("SPACE_ID", raising=False)
     yield tmp_path
     job = current_job()

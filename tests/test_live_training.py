@@ -28,7 +28,7 @@ from explorer.live_training.job import (
     start_job,
 )
 from explorer.live_training.page import GRID_SIDE
-from explorer.live_training.places import CHECKPOINTS_ENV, RUNS_ENV
+from explorer.live_training.places import RUNS_ENV, SAVE_ENV
 from explorer.live_training.quality import make_quality_probe
 from trainers.checkpoint import load_checkpoint
 from trainers.data import synthetic_dataset
@@ -40,7 +40,7 @@ TINY = {"g_hidden": (16,), "d_hidden": (16,), "latent_dim": 8, "batchnorm": Fals
 def isolated(tmp_path, monkeypatch):
     """Runs and checkpoints go to tmp_path; no job outlives a test."""
     monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
-    monkeypatch.setenv(CHECKPOINTS_ENV, str(tmp_path / "checkpoints"))
+    monkeypatch.setenv(SAVE_ENV, str(tmp_path / "checkpoints"))
     monkeypatch.delenv("SPACE_ID", raising=False)
     yield
     job = current_job()
@@ -425,3 +425,17 @@ def test_a_hosted_explorer_deletes_old_live_runs_but_not_the_running_one(data, t
     _wait_for_step(job, 1)
     assert expire_live_runs(keep_s=-3600, runs_dir=tmp_path) == 1  # "fresh-run"
     assert job.run_dir.is_dir() and uploads.is_dir()
+
+
+def test_the_save_folder_is_not_the_list_of_checkpoints_to_show(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """``GAN_EXPLORER_CHECKPOINTS`` lists hf:// checkpoints a Space shows; "Save checkpoint"
+    writes to ``GAN_EXPLORER_SAVE_DIR`` (a Space with both never saves into "hf:/...")."""
+    from explorer.live_training.places import default_checkpoint_dir
+
+    monkeypatch.setenv("GAN_EXPLORER_CHECKPOINTS", "hf://alice/a,hf://bob/b@v2")
+    monkeypatch.delenv(SAVE_ENV, raising=False)
+    assert default_checkpoint_dir() == Path.home() / ".cache" / "gan-explorer" / "checkpoints"
+    monkeypatch.setenv(SAVE_ENV, str(tmp_path / "saved"))
+    assert default_checkpoint_dir() == tmp_path / "saved"

@@ -390,3 +390,18 @@ def test_config_json_round_trip(name):
 
 def test_conditional_spec_gets_class_count():
     assert get_spec("cgan").make_config((1, 28, 28), num_classes=3).num_classes == 3
+
+
+def test_dcgan_d_channels_widen_only_d_and_are_checked() -> None:
+    from trainers.models.dcgan import DCGANDiscriminator, DCGANGenerator, dcgan_config_for
+
+    mirror = dcgan_config_for((1, 28, 28))
+    wide = dcgan_config_for((1, 28, 28), d_channels=(128, 256))
+    count = lambda module: sum(p.numel() for p in module.parameters())  # noqa: E731
+    assert count(DCGANGenerator(wide)) == count(DCGANGenerator(mirror))
+    d = DCGANDiscriminator(wide)
+    assert count(d) > 3 * count(DCGANDiscriminator(mirror))
+    assert [m.out_channels for m in d.modules() if isinstance(m, torch.nn.Conv2d)] == [128, 256]
+    assert d(torch.randn(3, 1, 28, 28)).shape == (3,)
+    with pytest.raises(ValueError, match="one width per halving"):
+        dcgan_config_for((1, 28, 28), d_channels=(64,))

@@ -36,7 +36,7 @@ from explorer import translate as tr
 from explorer.gradio_ui import app as explorer_app
 from explorer.gradio_ui import benchmark_endpoints
 from explorer.live_training.job import current_job
-from explorer.live_training.places import CHECKPOINTS_ENV, RUNS_ENV, default_checkpoint_dir
+from explorer.live_training.places import RUNS_ENV, SAVE_ENV, default_checkpoint_dir
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -99,7 +99,7 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("GAN_EXPLORER_CACHE", str(root / "cache"))  # the widget's ONNX exports
         mp.setenv(RUNS_ENV, str(root / "live-runs"))
-        mp.setenv(CHECKPOINTS_ENV, str(root / "saved-checkpoints"))
+        mp.setenv(SAVE_ENV, str(root / "saved-checkpoints"))
         mp.delenv("SPACE_ID", raising=False)
         mp.delenv("GAN_EXPLORER_PUBLIC", raising=False)
         for function in (tr.list_cyclegan_checkpoints, tr.cyclegan_choices, tr.checkpoint_folder):

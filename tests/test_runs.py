@@ -167,7 +167,7 @@ def test_streamlit_page(roots: dict[str, Path], monkeypatch: pytest.MonkeyPatch)
         sys, "argv", ["app.py", "--checkpoint-dir", str(roots["ckpt"]), "--no-pretrained"]
     )
     monkeypatch.setenv("GAN_EXPLORER_LIVE_RUNS", str(roots["live"]))
-    monkeypatch.setenv("GAN_EXPLORER_CHECKPOINTS", str(roots["live"].parent / "saved"))
+    monkeypatch.setenv("GAN_EXPLORER_SAVE_DIR", str(roots["live"].parent / "saved"))
     monkeypatch.delenv("SPACE_ID", raising=False)
     st_config.set_option("server.address", "127.0.0.1")
     script = "from explorer.streamlit_ui import page_runs\npage_runs.render()\n"

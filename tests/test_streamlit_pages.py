@@ -25,7 +25,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from explorer import latents  # noqa: E402
 from explorer.live_training.form import JobOptions  # noqa: E402
 from explorer.live_training.job import current_job, start_job  # noqa: E402
-from explorer.live_training.places import CHECKPOINTS_ENV, RUNS_ENV  # noqa: E402
+from explorer.live_training.places import RUNS_ENV, SAVE_ENV  # noqa: E402
 from explorer.streamlit_ui import APP_FILE  # noqa: E402
 from trainers.data import synthetic_dataset  # noqa: E402
 
@@ -50,7 +50,7 @@ def local_server(checkpoint_dir: Path, tmp_path: Path, monkeypatch: pytest.Monke
         sys, "argv", ["app.py", "--checkpoint-dir", str(checkpoint_dir), "--no-pretrained"]
     )
     monkeypatch.setenv(RUNS_ENV, str(tmp_path / "runs"))
-    monkeypatch.setenv(CHECKPOINTS_ENV, str(tmp_path / "checkpoints"))
+    monkeypatch.setenv(SAVE_ENV, str(tmp_path / "checkpoints"))
     monkeypatch.delenv("SPACE_ID", raising=False)
     st_config.set_option("server.address", "127.0.0.1")
     yield

@@ -253,6 +253,7 @@ def test_hyperparameters_are_plain_values() -> None:
 
 def test_live_runs_may_log_except_on_a_hosted_space(monkeypatch: pytest.MonkeyPatch) -> None:
     from explorer.live_training import form
+    from explorer.params import widget_kind
 
     assert form.tracking_allowed({})
     assert not form.tracking_allowed({"SPACE_ID": "me/gan-explorer"})
@@ -260,7 +261,7 @@ def test_live_runs_may_log_except_on_a_hosted_space(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("SPACE_ID", raising=False)
     monkeypatch.delenv("GAN_EXPLORER_PUBLIC", raising=False)
     spec = next(s for s in form.train_specs() if s.name == "report_to")
-    assert spec.choices == tracking.REPORT_TO and form.widget_kind(spec) == "choice"
+    assert spec.choices == tracking.REPORT_TO and widget_kind(spec) == "choice"
     options = form.JobOptions.from_values({"model": "dcgan", "report_to": "tensorboard"})
     assert options.train_config("mnist").report_to == "tensorboard"
     monkeypatch.setenv("SPACE_ID", "me/gan-explorer")

@@ -311,13 +311,6 @@ def batched(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, batch: 
     return torch.cat([fn(x[i : i + batch]) for i in range(0, len(x), batch)])
 
 
-def judge_accuracy(model: JudgeNet, data: ImageData) -> float:
-    """Top-1 accuracy on a whole data set."""
-    x, y = data.batch(torch.arange(len(data)))
-    model.eval()
-    return (batched(model, x).argmax(1) == y).float().mean().item()
-
-
 def train_judge(
     train: ImageData,
     config: JudgeConfig,

@@ -279,7 +279,7 @@ def _styled_launch(launch, *args, **kwargs):
 
 
 def _hosted_launch(launch, ctx: ExplorerContext, *args, **kwargs):
-    """``demo.launch`` of a hosted explorer, whoever calls it (``main`` or a Space's app.py):
+    """``demo.launch`` of a hosted explorer, whoever calls it (:func:`serve` or a Space's app.py):
     uploads capped at the visitor limit, and an unexpected error shows Gradio's generic message
     (its text could name server paths; the tabs' own messages are ``gr.Error`` and still show)."""
     kwargs.setdefault("max_file_size", f"{ctx.limits.upload_mb}mb")

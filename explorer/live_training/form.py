@@ -2,10 +2,11 @@
 
 The options are declared once, in ``TrainConfig`` (trainers/engine.py) and in each family's
 config (trainers/models/*.py), with :func:`trainers.options.option`. This module lists the ones
-a page shows (``ui=True``), says which kind of widget each one wants, and turns the page's
-values, a flat ``{name: value}`` dict, back into :class:`JobOptions`::
+a page shows (``ui=True``) and turns the page's values, a flat ``{name: value}`` dict, back
+into :class:`JobOptions` (which kind of widget each option wants is
+:func:`explorer.params.widget_kind`)::
 
-    specs = train_specs() + list(model_specs())           # one widget per OptionSpec
+    specs = train_specs() + list(model_specs().values())  # one widget per OptionSpec
     options = JobOptions.from_values({"model": "dcgan", "data": "mnist", "steps": 500, ...})
 
 A Gradio tab and a Streamlit page build their widgets from the same specs, so a new option
@@ -20,8 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from explorer.params import widget_kind  # noqa: F401  (the Train form's widgets)
-from trainers.data import DATASETS, parse_dataset_name
+from trainers.data import parse_dataset_name
 from trainers.engine import TrainConfig
 from trainers.options import OptionSpec, option_specs
 from trainers.registry import ModelSpec, families, get_spec
@@ -30,7 +30,6 @@ NO_PRESET = "(none)"
 TOY_DATA = "toy2d"
 FOLDER_DATA = "folder"
 UPLOAD_DATA = "upload"
-IMAGE_DATASETS: tuple[str, ...] = DATASETS
 DATA_CHOICES: list[tuple[str, str]] = [
     ("MNIST", "mnist"),
     ("Fashion-MNIST", "fashion-mnist"),
@@ -137,7 +136,7 @@ def tracking_allowed(environ: Mapping[str, str] | None = None) -> bool:
 def model_specs(model: str | None = None) -> dict[str, OptionSpec]:
     """The model options a page shows: of one family, or (``model=None``) the union over the
     live-trainable families, by name (a page shows each widget only for the families that
-    have the option; see :func:`families_with`)."""
+    have the option; see :func:`explorer.live_training.page.option_shown`)."""
     chosen = [get_spec(model)] if model else live_families()
     specs: dict[str, OptionSpec] = {}
     for family in chosen:

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import torch
 
-CHECKPOINTS_ENV = "GAN_EXPLORER_CHECKPOINTS"
+#: Where "Save checkpoint" writes. (Not ``GAN_EXPLORER_CHECKPOINTS``: that one lists the extra
+#: checkpoints, hf:// or folders, an explorer shows; see trainers.hub_pull.)
+SAVE_ENV = "GAN_EXPLORER_SAVE_DIR"
 RUNS_ENV = "GAN_EXPLORER_LIVE_RUNS"
 UPLOADS_FOLDER = "uploads"  # inside the live-runs folder: visitors' training pictures
 
 
 def default_checkpoint_dir() -> Path:
-    """Where "Save checkpoint" writes: ``$GAN_EXPLORER_CHECKPOINTS`` or ~/.cache/gan-explorer/checkpoints.
+    """Where "Save checkpoint" writes: ``$GAN_EXPLORER_SAVE_DIR`` or ~/.cache/gan-explorer/checkpoints.
     Pass it to the explorer as ``--checkpoint-dir`` so the Generate tab lists what you saved."""
-    return Path(
-        os.environ.get(CHECKPOINTS_ENV) or Path.home() / ".cache" / "gan-explorer" / "checkpoints"
-    )
+    return Path(os.environ.get(SAVE_ENV) or Path.home() / ".cache" / "gan-explorer" / "checkpoints")
 
 
 def default_runs_dir() -> Path:

@@ -40,7 +40,9 @@ class DCGANConfig:
         image_shape: (C, H, W); H == W, and H / 2**len(channels) must be a whole number.
         latent_dim: size of z.
         channels: G's channel widths from the first (reshaped) feature map down; D uses them
-            reversed. One upsampling per entry.
+            reversed unless ``d_channels`` says otherwise. One upsampling per entry.
+        d_channels: D's widths from its first layer up (one halving each, as many as
+            ``channels``); empty = G's reversed. A wider D is a stronger critic.
         upsample: "convtranspose" (default) or "resize-conv" (nearest upsample + conv).
         spectral_norm: spectral normalisation on D's layers (then D uses no BatchNorm).
         minibatch_std: append the minibatch std-dev feature map before D's last layer.
@@ -52,6 +54,13 @@ class DCGANConfig:
     channels: tuple[int, ...] = option(
         (128, 64),
         "G's channel widths, one upsampling each; D mirrors them (default depends on the image size)",
+        group="model",
+        ui=False,
+    )
+    d_channels: tuple[int, ...] = option(
+        (),
+        "D's channel widths from its first layer up, one halving each (empty: G's, reversed); "
+        "a wider D than G is a stronger critic",
         group="model",
         ui=False,
     )
@@ -68,6 +77,12 @@ class DCGANConfig:
     def __post_init__(self) -> None:
         self.image_shape = tuple(self.image_shape)  # type: ignore[assignment]
         self.channels = tuple(self.channels)
+        self.d_channels = tuple(self.d_channels or ())
+        if self.d_channels and len(self.d_channels) != len(self.channels):
+            raise ValueError(
+                f"d_channels needs one width per halving, as many as channels "
+                f"({len(self.channels)}); got {self.d_channels}"
+            )
         c, h, w = self.image_shape
         if h != w or h % 2 ** len(self.channels) or self.base_size < 1:
             raise ValueError(
@@ -129,7 +144,8 @@ class DCGANDiscriminator(nn.Module):
         super().__init__()
         self.config = config
         sn = config.spectral_norm
-        widths = [config.image_shape[0], *reversed(config.channels)]  # e.g. 3, 64, 128, 256, 512
+        mirror = config.d_channels or tuple(reversed(config.channels))
+        widths = [config.image_shape[0], *mirror]  # e.g. 3, 64, 128, 256, 512
         layers: list[nn.Module] = []
         for i, (c_in, c_out) in enumerate(
             zip(widths[:-1], widths[1:], strict=True)
