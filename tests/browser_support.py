@@ -35,6 +35,20 @@ def need_chromium() -> None:
     pytest.importorskip("playwright.sync_api")
 
 
+@contextmanager
+def chromium() -> Iterator:
+    """A headless Debian Chromium driven by playwright, closed on the way out (call
+    :func:`need_chromium` first)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

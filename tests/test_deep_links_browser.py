@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, streamlit_server
+from browser_support import chromium, free_port, need_chromium, streamlit_server
 from conftest import train_run
 
 TIMEOUT_MS = 60_000
@@ -29,12 +29,8 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(checkpoints: Path) -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def selected_tab(page) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, need_chromium, streamlit_server
+from browser_support import chromium, free_port, need_chromium, streamlit_server
 from conftest import train_run
 
 from trainers import latent_space
@@ -70,12 +70,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(runs: Path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, need_chromium, streamlit_server
+from browser_support import chromium, need_chromium, streamlit_server
 from conftest import train_run
 from PIL import Image
 
@@ -44,16 +44,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 @pytest.fixture
 def page(server: tuple[str, Path]):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    errors: list[str] = []
+    with chromium() as browser:
         tab = browser.new_page()
-        errors: list[str] = []
         tab.on("pageerror", lambda error: errors.append(str(error)))
         yield tab
-        browser.close()
-        assert not errors
+    assert not errors
 
 
 def test_first_picture_appears_and_a_slider_key_changes_it(server: tuple[str, Path], page) -> None:
