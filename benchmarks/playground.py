@@ -40,7 +40,7 @@ def speed_table(repeats: int) -> list[tuple[str, float]]:
     import numpy as np
 
     from explorer import charts
-    from explorer import playground as pg
+    from explorer import playground_plot as plot
     from explorer.jobs import History
     from trainers.toy2d import Toy2DTrainer, preset_config
 
@@ -56,14 +56,14 @@ def speed_table(repeats: int) -> list[tuple[str, float]]:
         )
     trainer = Toy2DTrainer(preset_config("default", seed=0))
     trainer.step_both(100)
-    history = pg.FigureHistory()
+    history = plot.FigureHistory()
 
     def ui_update() -> None:
         metrics = trainer.metrics()
         history.add(trainer.g_updates, metrics)
-        pg.render(trainer)
-        pg.figures_markdown(trainer, metrics, trainer.last_stats(), pg.mean_push(trainer))
-        pg.history_chart(history).to_json()
+        plot.render(trainer)
+        plot.figures_markdown(trainer, metrics, trainer.last_stats(), plot.mean_push(trainer))
+        plot.history_chart(history).to_json()
 
     rows.append(
         (

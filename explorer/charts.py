@@ -327,7 +327,7 @@ def playground_history(
     high-quality samples and the JS estimate (bits), all on a 0-1 axis.
 
     ``history``: ``g_updates``, ``modes``, ``quality``, ``js`` (see
-    ``explorer.playground.FigureHistory``); the two mode figures are left out when the data set
+    ``explorer.playground_plot.FigureHistory``); the two mode figures are left out when the data set
     has no modes (NaN).
     """
     steps = _column(history, "g_updates")

@@ -431,7 +431,7 @@ CSV_JUNK = st.one_of(
 
 
 def settings_values(data) -> tuple:
-    from explorer.playground import SHOW_CHOICES
+    from explorer.playground_plot import SHOW_CHOICES
     from trainers.losses import LOSSES
     from trainers.toy2d import TOY_DATASETS
 

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from explorer import playground as pg
+from explorer import playground_plot as plane
 from trainers.toy2d import (
     PRESETS,
     TOY_DATASETS,
@@ -222,26 +223,26 @@ def test_collapse_preset_collapses_and_cure_covers_more() -> None:
 
 def test_pixel_and_data_coordinates_round_trip() -> None:
     points = np.array([[-2.0, 1.5], [0.0, 0.0], [2.9, -2.9]])
-    pixels = pg.data_to_pixel(points)
-    back = [pg.pixel_to_data(c, r + pg.HEADER) for c, r in pixels]
+    pixels = plane.data_to_pixel(points)
+    back = [plane.pixel_to_data(c, r + plane.HEADER) for c, r in pixels]
     np.testing.assert_allclose(back, points, atol=0.01)
-    assert pg.pixel_to_data(10, 2) is None  # on the title strip
+    assert plane.pixel_to_data(10, 2) is None  # on the title strip
 
 
 def test_render_draws_the_state() -> None:
     trainer = Toy2DTrainer(Toy2DConfig(**SMALL))
     trainer.step_both(2)
-    image = pg.render(trainer)
+    image = plane.render(trainer)
     assert (
-        image.shape == (pg.HEADER + pg.PLOT_SIZE + pg.FOOTER, pg.PLOT_SIZE, 3)
+        image.shape == (plane.HEADER + plane.PLOT_SIZE + plane.FOOTER, plane.PLOT_SIZE, 3)
         and image.dtype == np.uint8
     )
-    bare = pg.render(
-        trainer, pg.View(heatmap=False, real=False, fake=False, arrows=False, modes=False)
+    bare = plane.render(
+        trainer, plane.View(heatmap=False, real=False, fake=False, arrows=False, modes=False)
     )
     assert (image != bare).any()
-    text = pg.figures_markdown(
-        trainer, trainer.metrics(), trainer.last_stats(), pg.mean_push(trainer)
+    text = plane.figures_markdown(
+        trainer, trainer.metrics(), trainer.last_stats(), plane.mean_push(trainer)
     )
     assert "modes covered" in text and "JS divergence" in text and "L_G = -E[log D(G(z))]" in text
 
@@ -250,7 +251,6 @@ def test_render_draws_the_state() -> None:
 
 
 def _values(dataset: str = "ring", **overrides) -> tuple:
-    from explorer.gradio_ui.tabs import playground as tab
 
     settings = {
         "dataset": dataset,
@@ -266,9 +266,9 @@ def _values(dataset: str = "ring", **overrides) -> tuple:
         "latent_dim": 2,
         "batch_size": 64,
         "seed": 0,
-        "show": tab.SHOW_CHOICES,
+        "show": plane.SHOW_CHOICES,
     } | overrides
-    return tuple(settings[name] for name in tab.SETTING_NAMES)
+    return tuple(settings[name] for name in pg.SETTING_NAMES)
 
 
 def test_tab_handlers_step_one_side_at_a_time() -> None:
@@ -290,8 +290,8 @@ def test_tab_clicks_and_csv_make_your_points(tmp_path) -> None:
 
     session, plot, figures, _ = tab.on_settings(None, *_values("points"))
     assert session.trainer is None and "click" in figures
-    c, r = pg.data_to_pixel(np.array([[1.0, -1.0]]))[0]
-    click = SimpleNamespace(index=[c, r + pg.HEADER])
+    c, r = plane.data_to_pixel(np.array([[1.0, -1.0]]))[0]
+    click = SimpleNamespace(index=[c, r + plane.HEADER])
     session, *_ = tab.on_click(session, click, *_values("points"))
     assert session.points == [pytest.approx((1.0, -1.0), abs=0.02)]
     assert session.trainer is not None and session.trainer.config.dataset == "points"

@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 from explorer import playground as pg
 from explorer.gradio_ui.tabs.live_plot import live_plot, plot_value
 from explorer.gradio_ui.widgets import option_widget
-from explorer.playground import SETTING_NAMES, SHOW_CHOICES, SPECS, Session  # noqa: F401
+from explorer.playground import SETTING_NAMES, SPECS, Session
 
 TICK_S, TICK_BUDGET_S = pg.TICK_S, pg.TICK_BUDGET_S
 CONCURRENCY_ID = "playground"
