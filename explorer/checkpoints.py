@@ -37,7 +37,7 @@ from trainers.hub_pull import HubError, checkpoint_sources_from_env, is_hub_uri,
 from trainers.hub_pull import resolve_checkpoint_path as resolve_hub_path
 from trainers.paths import PRETRAINED_ENV, pretrained_dirs, source_pretrained_dir
 from trainers.pipeline import GANPipeline
-from trainers.registry import MODELS, get_spec
+from trainers.registry import MODELS, family_label, get_spec
 
 __all__ = ["PRETRAINED_ENV", "Catalog", "CheckpointEntry", "discover", "load_cached"]
 
@@ -207,11 +207,7 @@ def _format_metric(value: Any) -> str:
 def describe(meta: dict[str, Any], folder_name: str = "") -> str:
     """A one-line label: family, data set, steps and headline metrics, e.g.
     ``"DCGAN · MNIST · 3,000 steps · cFID 4.21 — dcgan-mnist"``."""
-    spec = MODELS.get(str(meta.get("model")))
-    family = spec.display_name if spec else str(meta.get("model"))
-    upsample = (meta.get("config") or {}).get("upsample")
-    if upsample == "resize-conv":
-        family += " (resize-conv)"
+    family = family_label(meta.get("model"), meta.get("config"))
     parts = [family, _DATASET_NAMES.get(str(meta.get("dataset")), str(meta.get("dataset", "?")))]
     if meta.get("step") is not None:
         parts.append(f"{int(meta['step']):,} steps")

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from explorer.context import public_text
-from trainers.registry import MODELS
+from trainers.registry import family_label
 
 #: Data sets by name, and what one sample of each is called ("a clear digit").
 DATASETS: dict[str, tuple[str, str, str]] = {  # name -> (display name, a sample, real images)
@@ -98,12 +98,9 @@ def _fid(value: float) -> str:
 
 
 def family_name(meta: dict[str, Any]) -> str:
-    """The family as the registry names it ("DCGAN", "cGAN"), with a resize-conv G noted."""
-    spec = MODELS.get(str(meta.get("model")))
-    name = spec.display_name if spec else str(meta.get("model", "a model"))
-    if (meta.get("config") or {}).get("upsample") == "resize-conv":
-        name += " (resize-conv)"
-    return name
+    """The family as the registry names it ("DCGAN", "cGAN"), with a resize-conv G or an
+    InfoGAN code noted."""
+    return family_label(meta.get("model"), meta.get("config"))
 
 
 def headline(meta: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from trainers.cli import main
 from trainers.evaluate import (
     ClassifierConfig,
     ReferenceClassifier,
+    code_readings,
     frechet_distance,
     load_classifier,
     save_classifier,
@@ -96,3 +97,47 @@ def test_evaluate_a_cgan_end_to_end(tmp_path, capsys):
     assert result["classifier_fid"] >= 0 and result["classifier_fid_floor_train_vs_test"] >= 0
     stored = json.loads((run / "checkpoint" / "meta.json").read_text())["metrics"]
     assert stored["classifier_fid"] == result["classifier_fid"]
+
+
+def test_code_readings_name_what_each_infogan_category_draws():
+    codes = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    read = np.array([7, 7, 7, 1, 4, 9, 4, 9])
+    rows = code_readings(codes, read, [str(i) for i in range(10)], code_size=3)
+    assert rows[0] == {"category": 0, "samples": 4, "read_as": "7", "share": 0.75}
+    assert rows[1]["samples"] == 4 and rows[1]["share"] == 0.5  # a 4/9 category
+    assert rows[2] == {"category": 2, "samples": 0, "read_as": None, "share": 0.0}
+
+
+def test_evaluate_a_dcgan_with_an_infogan_code(tmp_path, capsys):
+    folder = make_image_folder(tmp_path / "pets")
+    dataset = f"folder:{folder}"
+    run, clf = tmp_path / "run", tmp_path / "clf"
+    tiny = ["--latent-dim", "8", "--set", "channels=[8, 4]", "--latent-code", "3"]
+    assert (
+        main(["dcgan", "--dataset", dataset, "--steps", "2", "--out", str(run), *tiny, *TINY_TRAIN])
+        == 0
+    )
+    assert (
+        main(
+            [
+                "classifier",
+                "--dataset",
+                dataset,
+                "--epochs",
+                "1",
+                "--image-size",
+                "8",
+                "--out",
+                str(clf),
+            ]
+        )
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["evaluate", str(run), "--classifier", str(clf), "--n", "60"]) == 0
+    out = capsys.readouterr().out
+    result, end = json.JSONDecoder().raw_decode(out)
+    rows = result["code_categories"]
+    assert [row["category"] for row in rows] == [0, 1, 2]
+    assert sum(row["samples"] for row in rows) == 60
+    assert "InfoGAN categories, read by the reference classifier: 0: " in out[end:]

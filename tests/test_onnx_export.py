@@ -60,16 +60,21 @@ def test_every_noise_family_is_covered_by_the_tiny_models() -> None:
 
 
 @pytest.mark.parametrize(
-    "family, train",
-    [(name, {}) for name in NOISE_FAMILIES]
+    "family, overrides, train",
+    [(name, {}, {}) for name in NOISE_FAMILIES]
     + [
         # spectral norm (aten::vdot in its sigma) + projection D + EMA: the shipped cGAN recipe
-        ("cgan", {"loss": "hinge", "ema_decay": 0.9}),
-        ("dcgan", {"ema_decay": 0.9}),
+        (
+            "cgan",
+            {"conditioning": "projection", "spectral_norm": True},
+            {"loss": "hinge", "ema_decay": 0.9},
+        ),
+        ("dcgan", {}, {"ema_decay": 0.9}),
+        # InfoGAN's code: argmax of z's first numbers as a one-hot (ReduceMax + Equal)
+        ("dcgan", {"latent_code": 4, "spectral_norm": True}, {"loss": "hinge"}),
     ],
 )
-def test_export_matches_pytorch(tmp_path: Path, family: str, train: dict) -> None:
-    overrides = {"conditioning": "projection", "spectral_norm": True} if train.get("loss") else {}
+def test_export_matches_pytorch(tmp_path: Path, family: str, overrides: dict, train: dict) -> None:
     from conftest import build_trainer
 
     from trainers.loop import JsonlLogger

@@ -14,7 +14,9 @@ from trainers.cli.train import make_model_config, train_config
 from trainers.diffaugment import DiffAugment, diff_augment, parse_policy
 from trainers.engine import TrainConfig
 from trainers.losses import class_loss
+from trainers.models.blocks import categorical_code
 from trainers.models.cgan import CONDITIONINGS, CGANConfig, CGANDiscriminator
+from trainers.models.dcgan import DCGANConfig, DCGANDiscriminator, DCGANGenerator
 from trainers.options import option_specs
 from trainers.pipeline import GANPipeline
 from trainers.registry import MODELS, config_from_dict, get_spec
@@ -163,6 +165,80 @@ def test_acgan_adds_class_loss_to_both_players() -> None:
         results[weight] = (d["d"], g["g"])
     assert trainer.class_weight == 5.0
     assert results[5.0][0] > results[0.0][0] and results[5.0][1] > results[0.0][1]
+
+
+# --- InfoGAN's categorical code (DCGAN latent_code) ----------------------------------------------
+
+
+def test_categorical_code_is_a_uniform_one_hot_read_off_z() -> None:
+    z = torch.randn(20_000, 12, generator=torch.Generator().manual_seed(0))
+    one_hot, index = categorical_code(z, 10)
+    assert one_hot.shape == (20_000, 10) and one_hot.dtype == z.dtype
+    assert torch.equal(one_hot.sum(1), torch.ones(20_000))
+    assert torch.equal(one_hot.argmax(1), index)
+    assert torch.equal(index, z[:, :10].argmax(1))  # z's last two numbers play no part
+    shares = torch.bincount(index, minlength=10) / 20_000
+    assert shares.min() > 0.09 and shares.max() < 0.11  # each category with chance 1/10
+
+
+def test_infogan_generator_draws_from_the_code() -> None:
+    """With every weight from z's own numbers zeroed, G's picture depends on the code alone:
+    two z with the same largest-of-the-first-K give one picture, another argmax another."""
+    torch.manual_seed(0)
+    config = DCGANConfig(image_shape=(1, 8, 8), latent_dim=8, channels=(8, 4), latent_code=4)
+    g = DCGANGenerator(config).eval()
+    linear = g.project[0]
+    assert linear.in_features == 8 + 4
+    with torch.no_grad():
+        linear.weight[:, :8] = 0  # keep only the code's columns
+        z = torch.randn(3, 8)
+        z[:, :4] = torch.tensor([[3.0, 0, 0, 0], [2.0, 1, -1, 0], [0, 0, 3.0, 0]])
+        images = g(z)
+    assert torch.allclose(images[0], images[1])  # both chose category 0
+    assert not torch.allclose(images[0], images[2])  # category 2
+
+
+def test_infogan_discriminator_has_a_q_head() -> None:
+    config = DCGANConfig(image_shape=(1, 8, 8), latent_dim=8, channels=(8, 4), latent_code=4)
+    d = DCGANDiscriminator(config).eval()
+    x = torch.randn(5, 1, 8, 8)
+    logits, code_logits = d(x, return_classes=True)
+    assert logits.shape == (5,) and code_logits.shape == (5, 4)
+    assert torch.allclose(logits, d(x))
+    plain = DCGANDiscriminator(DCGANConfig(image_shape=(1, 8, 8), latent_dim=8, channels=(8, 4)))
+    assert plain(x, return_classes=True)[1] is None
+
+
+@pytest.mark.parametrize("latent_code", [1, 9, -2])
+def test_latent_code_must_fit_in_z(latent_code: int) -> None:
+    with pytest.raises(ValueError, match="latent_code"):
+        DCGANConfig(image_shape=(1, 8, 8), latent_dim=8, channels=(8, 4), latent_code=latent_code)
+
+
+def test_infogan_code_loss_falls_as_q_learns_to_read_it() -> None:
+    """Both players add the code's cross-entropy; it starts near log K (Q guesses) and falls
+    once Q has learnt which picture goes with which category."""
+    torch.manual_seed(0)
+    trainer = build_trainer(
+        "dcgan",
+        model_overrides={"latent_code": 4, "info_weight": 1.0},
+        batch_size=32,
+        lr_g=2e-3,
+        lr_d=2e-3,
+    )
+    assert (trainer.code_size, trainer.code_weight) == (4, 1.0)
+
+    def code_loss() -> float:
+        z = torch.randn(512, 8, generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            _, code_logits = trainer.discriminator.eval()(trainer.generator.eval()(z), None, True)
+        return trainer._code_loss(code_logits, z).item()
+
+    before = code_loss()
+    assert abs(before - np.log(4)) < 0.2
+    for _ in range(80):
+        trainer.train_step()
+    assert code_loss() < 0.5 * before
 
 
 # --- DiffAugment ---------------------------------------------------------------------------------

@@ -73,3 +73,18 @@ def test_unmeasured_and_rarely_drawn() -> None:
     assert "gan-train evaluate" in bare.figures[0].help
     collapsed = {"model": "dcgan", "dataset": "mnist", "metrics": {"smallest_class_share": 0.004}}
     assert summary.model_summary(collapsed).figures[0].text == "one class is rarely drawn (0%)"
+
+
+def test_family_names_note_resize_conv_and_an_infogan_code() -> None:
+    from explorer.checkpoints import describe
+
+    cases = {
+        "DCGAN": {},
+        "DCGAN (resize-conv)": {"upsample": "resize-conv"},
+        "DCGAN + InfoGAN code (10 categories)": {"latent_code": 10},
+    }
+    for expected, config in cases.items():
+        meta = {"model": "dcgan", "dataset": "mnist", "config": config}
+        assert summary.family_name(meta) == expected
+        assert describe(meta).startswith(expected + " · MNIST")
+    assert summary.family_name({"model": "no-such-family"}) == "no-such-family"

@@ -57,6 +57,7 @@ from trainers.losses import (
     gradient_penalty,
     realness,
 )
+from trainers.models.blocks import categorical_code
 from trainers.options import option
 from trainers.registry import ModelSpec, config_from_dict, get_spec
 from trainers.tracking import report_to_field
@@ -266,6 +267,10 @@ class GANTrainer(TrainingLoop):
             if getattr(model_config, "conditioning", None) == "acgan"
             else 0.0
         )
+        # QUALITY: InfoGAN's categorical code (DCGAN's latent_code): K categories read off z,
+        # guessed by D's Q head; weight 0 without a code.
+        self.code_size = int(getattr(model_config, "latent_code", 0) or 0)
+        self.code_weight = float(model_config.info_weight) if self.code_size else 0.0
 
         self.step = 0  # G updates done
         self.batches_drawn = 0  # GLOBAL real batches consumed (sets the data order: exact resume)
@@ -366,6 +371,8 @@ class GANTrainer(TrainingLoop):
             loss = d_loss(self.config.loss, real_logits, fake_logits)
             if self.class_weight:  # AC-GAN: D also classifies real and fake images
                 loss = loss + self._class_loss((real_classes, labels), (fake_classes, labels))
+            if self.code_weight:  # InfoGAN: Q learns to read the code G was given
+                loss = loss + self._code_loss(fake_classes, z)
         if self.config.loss == "wgan-gp":  # WGAN-GP: D's gradient norm near 1 between x and G(z)
             loss = loss + self.config.gp_weight * self._gradient_penalty(real, fake, labels)
         self._update(self.opt_d, loss)
@@ -385,6 +392,8 @@ class GANTrainer(TrainingLoop):
                 loss = g_loss(self.config.loss, fake_logits)  # fake_logits: (B,)
                 if self.class_weight:  # AC-GAN: G wants its fakes classified as their labels
                     loss = loss + self._class_loss((fake_classes, labels))
+                if self.code_weight:  # InfoGAN: G wants Q to read its code back
+                    loss = loss + self._code_loss(fake_classes, z)
             self._update(self.opt_g, loss)
         self._update_ema()
         return {"g": loss.item(), "d_fake_after": realness(self.config.loss, fake_logits)}
@@ -402,13 +411,14 @@ class GANTrainer(TrainingLoop):
     def _discriminate(
         self, x: torch.Tensor, labels: torch.Tensor | None, net: nn.Module | None = None
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """D's logits (B,) in float32 and, for an AC-GAN, its class logits (B, K), else None.
+        """D's logits (B,) in float32 and, for an AC-GAN, its class logits (B, K) (InfoGAN: Q's
+        category logits), else None.
 
         ``net``: D or its DDP wrapper (ACC: d_step passes ``d_train``: two forwards, one
         backward, safe because buffers are not broadcast, see trainers/distributed.py); default
         the plain D (g_step: D is frozen there, so no DDP wrapper waits for its gradients)."""
         net = self.discriminator if net is None else net
-        if self.class_weight:
+        if self.class_weight or self.code_weight:
             logits, class_logits = net(x, labels, return_classes=True)
             return logits.float(), class_logits
         return net(x, labels).float(), None
@@ -420,6 +430,13 @@ class GANTrainer(TrainingLoop):
         for class_logits, labels in pairs[1:]:
             total = total + class_loss(class_logits, labels)
         return self.class_weight * total
+
+    def _code_loss(self, code_logits: torch.Tensor | None, z: torch.Tensor) -> torch.Tensor:
+        """QUALITY: InfoGAN's mutual-information bound (Chen et al. 2016) for a categorical code:
+        the weight times the cross-entropy of Q's logits (B, K) against the category each z
+        chose (B,). Low when G's categories look different enough for Q to tell apart."""
+        _, codes = categorical_code(z, self.code_size)  # (B,)
+        return self.code_weight * class_loss(code_logits, codes)
 
     def _gradient_penalty(
         self, real: torch.Tensor, fake: torch.Tensor, labels: torch.Tensor | None

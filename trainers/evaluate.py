@@ -30,6 +30,7 @@ from trainers.checkpoint import CheckpointError, read_helper_model, save_helper_
 from trainers.data import ImageData, load_dataset
 from trainers.judge import CONFIDENT, frechet_from_stats
 from trainers.judge_report import judge_report, label_figures
+from trainers.models.blocks import categorical_code
 from trainers.paths import classifier_dir
 from trainers.pipeline import GANPipeline, uint8_to_model_input
 
@@ -222,6 +223,11 @@ def evaluate_checkpoint(
     if asked is not None:
         names = list(cmeta.get("class_names") or [str(i) for i in range(k)])
         result |= label_figures(predicted_t, top, torch.as_tensor(asked), names)
+    code_size = int(getattr(pipe.config, "latent_code", 0) or 0)
+    if code_size:  # InfoGAN: which class the classifier reads in each of G's own categories
+        names = list(cmeta.get("class_names") or [str(i) for i in range(k)])
+        _, codes = categorical_code(samples.latents, code_size)
+        result["code_categories"] = code_readings(codes.numpy(), predicted, names, code_size)
     # The second opinion: a held-out judge of another design, never used to choose checkpoints
     # or tune recipes (trainers/judge.py). Same images, its own classifier-FID and floor.
     try:
@@ -229,6 +235,30 @@ def evaluate_checkpoint(
     except CheckpointError as error:  # e.g. folder: data sets have no judge
         result["judge"] = {"skipped": str(error)}
     return result
+
+
+def code_readings(
+    codes: np.ndarray, predicted: np.ndarray, names: list[str], code_size: int
+) -> list[dict]:
+    """For each of ``code_size`` InfoGAN categories (codes (N,), read off z): how many samples
+    it drew, the class the classifier reads most often among them and that class's share. A
+    category that is one digit reads ~100% as it; one that mixes two shows ~50%."""
+    rows = []
+    for category in range(code_size):
+        read = predicted[codes == category]
+        if not len(read):
+            rows.append({"category": category, "samples": 0, "read_as": None, "share": 0.0})
+            continue
+        counts = np.bincount(read, minlength=len(names))
+        rows.append(
+            {
+                "category": category,
+                "samples": len(read),
+                "read_as": names[int(counts.argmax())],
+                "share": round(float(counts.max() / len(read)), 4),
+            }
+        )
+    return rows
 
 
 def _inception_fid_note() -> str:

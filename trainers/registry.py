@@ -281,6 +281,19 @@ for _spec in (  # registration order = MODELS order; lists sort by `order`
     register(_spec)
 
 
+def family_label(model: Any, config: dict[str, Any] | None) -> str:
+    """A checkpoint's family as people read it, from its model name and config dict:
+    "DCGAN", "DCGAN (resize-conv)", "DCGAN + InfoGAN code (10 categories)"."""
+    spec = MODELS.get(str(model))
+    label = spec.display_name if spec else str(model or "a model")
+    config = config or {}
+    if config.get("upsample") == "resize-conv":
+        label += " (resize-conv)"
+    if config.get("latent_code"):
+        label += f" + InfoGAN code ({config['latent_code']} categories)"
+    return label
+
+
 def get_spec(name: str) -> ModelSpec:
     """The spec for a model name, or a ValueError that lists the known names."""
     try:

@@ -54,6 +54,12 @@ def run_from_args(args: argparse.Namespace) -> int:
             if "per_class" in report:
                 print(f"\n{Path(result['checkpoint']).name}, read by the {who}:")
                 print(format_per_class_table(report))
+        if result.get("code_categories"):  # InfoGAN: what each of G's own categories draws
+            cells = ", ".join(
+                f"{row['category']}: {row['read_as']} {row['share']:.0%}"
+                for row in result["code_categories"]
+            )
+            print(f"\nInfoGAN categories, read by the reference classifier: {cells}")
         if args.grid:
             write_sample_grid(path, args.grid / f"{Path(result['checkpoint']).name}.png")
         if args.write_meta:

@@ -71,3 +71,17 @@ def init_dcgan_weights(module: nn.Module) -> None:
     elif isinstance(module, (nn.BatchNorm2d, nn.BatchNorm1d)):
         nn.init.normal_(module.weight, 1.0, 0.02)
         nn.init.zeros_(module.bias)
+
+
+def categorical_code(z: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """InfoGAN's categorical code (Chen et al. 2016), read off z itself: the index of the
+    largest of z's first ``k`` numbers picks one of ``k`` categories, each with chance 1/k.
+
+    Returns (one_hot (B, k) in z's dtype, index (B,)). Because the code is a function of z,
+    every sampler (CLI, explorer, ONNX in the browser, the Hub's pipeline) draws z alone and
+    gets the same images; the one-hot is written as "equals the row's maximum" so that it
+    exports to ONNX as ReduceMax + Equal.
+    """
+    first = z[:, :k]  # (B, k)
+    one_hot = (first == first.amax(dim=1, keepdim=True)).to(z.dtype)  # (B, k), one 1 per row
+    return one_hot, first.argmax(dim=1)  # (B, k), (B,)

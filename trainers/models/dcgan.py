@@ -12,6 +12,15 @@ DCGAN rules: no pooling (strided convs down, transposed convs up), BatchNorm in 
 28x28 grayscale (MNIST, Fashion-MNIST), ``channels=(128, 64)``:
     z (B, 100) -> Linear -> reshape (B, 128, 7, 7) -> up (B, 64, 14, 14) -> up (B, 1, 28, 28)
     D: (B, 1, 28, 28) -> (B, 64, 14, 14) -> (B, 128, 7, 7) -> flatten 6272 -> 1 logit.
+
+With ``latent_code=K`` (InfoGAN, Chen et al. 2016): z's first K numbers choose one of K
+categories (their argmax, see blocks.categorical_code); G's first layer sees z and that
+one-hot, (B, 100 + K), and D gets a second head Q, (B, 6272) -> (B, K) category logits. Both
+players add ``info_weight`` x cross-entropy(Q(G(z)), code) to their losses (trainers/engine.py),
+which makes G draw the categories differently enough for Q to tell them apart. Nobody gives
+the categories a meaning; on MNIST they come out mostly as digits. Why it helps: z is one
+connected cloud, so a G that is smooth in z must pass through hybrids (a 4 half a 9) between
+two digits; the code is a jump, so G can draw a clean 4 on one side and a clean 9 on the other.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from trainers.models import shared_options as shared
 from trainers.models.blocks import (
     MinibatchStdDev,
     UpsampleMode,
+    categorical_code,
     init_dcgan_weights,
     maybe_spectral_norm,
     upsample_conv,
@@ -67,6 +77,24 @@ class DCGANConfig:
     upsample: UpsampleMode = shared.upsample()
     spectral_norm: bool = shared.spectral_norm()
     minibatch_std: bool = shared.minibatch_std()
+    latent_code: int = option(
+        0,
+        "InfoGAN categorical code: z's first K numbers pick one of K categories (their argmax), "
+        "G sees it as a one-hot, D's Q head must guess it (0: off; Chen et al. 2016)",
+        group="model",
+        minimum=0,
+        maximum=64,
+        step=1,
+        ui=False,
+    )
+    info_weight: float = option(
+        1.0,
+        "InfoGAN: weight of the code's cross-entropy in D's and G's losses",
+        group="model",
+        minimum=0.0,
+        maximum=10.0,
+        ui=False,
+    )
     num_classes: int = 0
 
     @property
@@ -82,6 +110,11 @@ class DCGANConfig:
             raise ValueError(
                 f"d_channels needs one width per halving, as many as channels "
                 f"({len(self.channels)}); got {self.d_channels}"
+            )
+        if self.latent_code == 1 or not 0 <= self.latent_code <= self.latent_dim:
+            raise ValueError(
+                f"latent_code is the number of categories read from z's first numbers: 0 (off) "
+                f"or 2..latent_dim ({self.latent_dim}); got {self.latent_code}"
             )
         c, h, w = self.image_shape
         if h != w or h % 2 ** len(self.channels) or self.base_size < 1:
@@ -112,8 +145,8 @@ class DCGANGenerator(nn.Module):
         super().__init__()
         self.config = config
         ch, base = config.channels, config.base_size
-        self.project = nn.Sequential(  # (B, latent) -> (B, ch[0] * base * base)
-            nn.Linear(config.latent_dim, ch[0] * base * base, bias=False),
+        self.project = nn.Sequential(  # (B, latent [+ K]) -> (B, ch[0] * base * base)
+            nn.Linear(config.latent_dim + config.latent_code, ch[0] * base * base, bias=False),
             nn.BatchNorm1d(ch[0] * base * base),
             nn.ReLU(True),
         )
@@ -132,7 +165,9 @@ class DCGANGenerator(nn.Module):
         self.apply(init_dcgan_weights)
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        base = self.config.base_size
+        base, k = self.config.base_size, self.config.latent_code
+        if k:  # InfoGAN: z and its categorical code, (B, latent + K)
+            z = torch.cat([z, categorical_code(z, k)[0]], dim=1)
         x = self.project(z).view(
             z.shape[0], self.config.channels[0], base, base
         )  # (B, ch0, base, base)
@@ -160,8 +195,17 @@ class DCGANDiscriminator(nn.Module):
         self.features = nn.Sequential(*layers)
         flat = widths[-1] * config.base_size**2
         self.head = maybe_spectral_norm(nn.Linear(flat, 1), sn)  # e.g. 2048 -> 1
+        if config.latent_code:  # InfoGAN's Q: which category was G asked for?
+            self.code_head = maybe_spectral_norm(nn.Linear(flat, config.latent_code), sn)
         self.apply(init_dcgan_weights)
 
-    def forward(self, x: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
-        h = self.features(x)  # (B, ch0, base, base)
-        return self.head(h.flatten(1)).squeeze(1)  # (B,) logits
+    def forward(
+        self, x: torch.Tensor, labels: torch.Tensor | None = None, return_classes: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor | None]:
+        """Realness logits (B,); ``return_classes=True`` also gives Q's category logits (B, K)
+        (None without a code)."""
+        h = self.features(x).flatten(1)  # (B, ch0 * base * base)
+        logits = self.head(h).squeeze(1)  # (B,)
+        if not return_classes:
+            return logits
+        return logits, (self.code_head(h) if self.config.latent_code else None)
