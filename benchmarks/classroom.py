@@ -59,6 +59,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -177,6 +178,30 @@ def train_and_measure(
     return marks
 
 
+def train_tab_minute(data_dir: str | None, judges: list[Reader], runs_dir: Path) -> Mark:
+    """The same preset started as a class would press Start on the Train page: one job in the
+    explorer's training slot (explorer/live_training), at the explorer's torch threads (its
+    ``--threads``, default 1, so the other core keeps serving pages), with the live grids, curves
+    and quality probe the page draws; G is read when the job ends (the preset's 60 s budget)."""
+    from explorer.live_training.form import JobOptions
+    from explorer.live_training.job import start_job
+
+    options = JobOptions(
+        model="dcgan", dataset="mnist", data_dir=data_dir, preset="classroom", device="cpu"
+    )
+    start = time.perf_counter()
+    job = start_job(options, "classroom benchmark", runs_dir=runs_dir)
+    job.join()
+    wall = time.perf_counter() - start
+    trainer = job.trainer
+    assert trainer is not None, "the job ended without a trainer"
+    fakes = samples(trainer)
+    images = trainer.step * trainer.config.batch_size * trainer.config.d_steps
+    return Mark(
+        wall, trainer.step, images / max(wall, 1e-9), {r.name: read(r, fakes) for r in judges}
+    )
+
+
 def build(name: str, data: ImageData, preset: str | None, seed: int, **train) -> GANTrainer:
     """A DCGAN trainer with a preset's model and training values (or the plain defaults)."""
     spec = get_spec("dcgan")
@@ -201,7 +226,9 @@ def main() -> int:
         help="train on N real images per config instead of --seconds (load-independent)",
     )
     parser.add_argument(
-        "--only", choices=("classroom", "defaults"), help="run one of the two configs"
+        "--only",
+        choices=("classroom", "defaults", "train-tab"),
+        help="run one of the configs (train-tab: the preset as the Train page runs it)",
     )
     args = parser.parse_args()
     if args.threads:
@@ -214,10 +241,22 @@ def main() -> int:
         "classroom": ("gan-train dcgan --preset classroom --dataset mnist", "classroom"),
         "defaults": ("gan-train dcgan --dataset mnist", None),
     }
-    names = [args.only] if args.only else list(configs)
+    names = [args.only] if args.only else [*configs, "train-tab"]
     heading = "".join(f" | {r.name + ' conf':>14} {r.name + ' rarest':>16}" for r in judges)
     summary = []
     for name in names:
+        if name == "train-tab":
+            threads = torch.get_num_threads()
+            torch.set_num_threads(args.threads or 1)  # the explorer's default --threads 1
+            with tempfile.TemporaryDirectory() as runs:
+                mark = train_tab_minute(args.data_dir, judges, Path(runs))
+            torch.set_num_threads(threads)
+            cells = "".join(f" | {c:14.1%} {r:16.1%}" for c, r in mark.read.values())
+            print(f"\ntrain-tab: the Train page, preset classroom, {args.threads or 1} thread(s)")
+            print(f"{'wall s':>8} {'step':>6} {'images/s':>9}{heading}")
+            print(f"{mark.seconds:8.1f} {mark.step:6d} {mark.images_per_s:9.0f}{cells}", flush=True)
+            summary.append((name, mark))
+            continue
         command, preset = configs[name]
         trainer = build(name, data, preset, args.seed)
         print(f"\n{name}: {command}  (precision {trainer.precision})")

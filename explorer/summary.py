@@ -48,6 +48,12 @@ HELP_CLASSES = (
     "Mode coverage: the share of samples in the least drawn class, as read by {who}. With "
     "{n} classes an even spread gives {even:.0%} each; a GAN that forgets a class shows 0%."
 )
+HELP_CODE = (
+    "An InfoGAN code: z's first {k} numbers pick one of {k} categories (the largest wins) that "
+    "G invented without labels. Each category is named by the class the reference classifier "
+    "reads most often among its samples, with that share; drag one of those numbers above the "
+    "others to watch the category jump."
+)
 HELP_FID = (
     "Classifier-FID: the Fréchet distance between the reference classifier's features of real "
     "test images and of 10,000 samples (not Inception FID). Lower is better; in brackets the "
@@ -155,6 +161,13 @@ def _figures(meta: dict[str, Any]) -> list[Figure]:
             else f"one class is rarely drawn ({share})"
         )
         figures.append(Figure(text, HELP_CLASSES.format(who=who, n=n, even=1 / n)))
+
+    # an InfoGAN code: what each category G invented draws
+    categories = [c for c in metrics.get("code_categories") or [] if c.get("read_as") is not None]
+    if categories:
+        names = ", ".join(f"{c['read_as']} ({c['share']:.0%})" for c in categories)
+        text = f"its {len(categories)} code categories draw {names}"
+        figures.append(Figure(text, HELP_CODE.format(k=len(categories))))
 
     # FID against its floor
     fid, floor = (

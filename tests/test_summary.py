@@ -88,3 +88,21 @@ def test_family_names_note_resize_conv_and_an_infogan_code() -> None:
         assert summary.family_name(meta) == expected
         assert describe(meta).startswith(expected + " · MNIST")
     assert summary.family_name({"model": "no-such-family"}) == "no-such-family"
+
+
+def test_an_infogan_code_says_what_each_category_draws() -> None:
+    meta = {
+        "model": "dcgan",
+        "dataset": "mnist",
+        "config": {"latent_code": 2},
+        "metrics": {
+            "confident_share": 0.8,
+            "code_categories": [
+                {"category": 0, "samples": 5, "read_as": "7", "share": 0.96},
+                {"category": 1, "samples": 5, "read_as": "4", "share": 0.51},
+            ],
+        },
+    }
+    figures = summary.model_summary(meta).figures
+    assert figures[-1].text == "its 2 code categories draw 7 (96%), 4 (51%)"
+    assert "z's first 2 numbers" in figures[-1].help
