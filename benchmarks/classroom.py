@@ -3,7 +3,10 @@
 Trains ``gan-train dcgan --preset classroom --dataset mnist`` and the plain defaults (``gan-train
 dcgan --dataset mnist``) for 60 s of training each, one after the other in one run, and every
 10 s of training (the pauses to measure are not counted) reads 1,000 samples of G with both
-evaluation classifiers:
+evaluation classifiers; then ("train-tab") starts the same preset as a class would press Start
+on the explorer's Train page (a job in its training slot, at the explorer's 1 torch thread, with
+its live grids, curves and quality probe) and reads G when the job's 60 s are up. The two
+classifiers:
 
 - the reference classifier (trainers/evaluate.py), which recipes were tuned with, and
 - the held-out judge (trainers/judge.py, pretrained/judges/mnist), never used for tuning.
@@ -39,7 +42,7 @@ confident share / rarest class after N real images, 1 thread, seed 0:
     channels 32,16, batch 16, lr 5e-4, EMA .995       -        52.3/1.7%    57.3/4.1%    64.1/2.7%
     channels 128,64 (default), b64, lr 5e-4, EMA      -        52.2/1.8%    56.5/2.0%    58.5/3.2%
     LSGAN, channels 64,32, b64, lr 2e-4, EMA          -        39.5/1.1%    48.7/1.1%    50.7/1.4%
-    shipped dcgan-mnist (15,000 steps x 128 = 1.9M images, hinge + SN): 69.2% / 6.6%
+    shipped dcgan-mnist-plain (15,000 steps x 128 = 1.9M images, hinge + SN): 69.2% / 6.6%
 
 The preset's throughput (fp32 is faster than bf16 at this size): 15.3 steps/s x 16 = 245 images/s
 on 1 thread of a busy 2-core Xeon (load 5), against 2.1 steps/s x 64 = 134 images/s for the

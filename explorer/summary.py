@@ -51,8 +51,9 @@ HELP_CLASSES = (
 HELP_CODE = (
     "An InfoGAN code: z's first {k} numbers pick one of {k} categories (the largest wins) that "
     "G invented without labels. Each category is named by the class the reference classifier "
-    "reads most often among its samples, with that share; drag one of those numbers above the "
-    "others to watch the category jump."
+    "reads most often among its samples; in brackets how many of a category's samples are that "
+    "class, on average (100%: every category is one class). Drag one of those numbers above "
+    "the others to watch the category jump."
 )
 HELP_FID = (
     "Classifier-FID: the Fréchet distance between the reference classifier's features of real "
@@ -165,8 +166,9 @@ def _figures(meta: dict[str, Any]) -> list[Figure]:
     # an InfoGAN code: what each category G invented draws
     categories = [c for c in metrics.get("code_categories") or [] if c.get("read_as") is not None]
     if categories:
-        names = ", ".join(f"{c['read_as']} ({c['share']:.0%})" for c in categories)
-        text = f"its {len(categories)} code categories draw {names}"
+        names = ", ".join(str(c["read_as"]) for c in categories)
+        mean = sum(c["share"] for c in categories) / len(categories)
+        text = f"its {len(categories)} code categories draw {names} ({mean:.0%} one class)"
         figures.append(Figure(text, HELP_CODE.format(k=len(categories))))
 
     # FID against its floor

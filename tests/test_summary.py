@@ -16,8 +16,10 @@ SHIPPED = discover()
 def test_the_issue_example_reads_as_plain_words() -> None:
     text = summary.model_summary(SHIPPED.get("dcgan-fashion-mnist").meta).text()
     assert text == (
-        "DCGAN on Fashion-MNIST · 12,000 steps · 47% of samples look like a clear item "
-        "(real photos: 75%) · every class drawn (rarest: Coat, 6%) · FID 60 (real vs real: 0.57)"
+        "DCGAN + InfoGAN code (10 categories) on Fashion-MNIST · 47,000 steps · 55% of samples "
+        "look like a clear item (real photos: 75%) · every class drawn (rarest: Shirt, 7%) · its "
+        "10 code categories draw Bag, Pullover, Trouser, Sneaker, Ankle boot, Pullover, Coat, "
+        "T-shirt/top, Sandal, T-shirt/top (68% one class) · FID 26 (real vs real: 0.57)"
     )
     cgan = summary.model_summary(SHIPPED.get("cgan-mnist").meta)
     assert cgan.headline == "cGAN on MNIST · 12,000 steps"
@@ -104,5 +106,5 @@ def test_an_infogan_code_says_what_each_category_draws() -> None:
         },
     }
     figures = summary.model_summary(meta).figures
-    assert figures[-1].text == "its 2 code categories draw 7 (96%), 4 (51%)"
+    assert figures[-1].text == "its 2 code categories draw 7, 4 (74% one class)"
     assert "z's first 2 numbers" in figures[-1].help
