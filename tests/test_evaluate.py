@@ -54,32 +54,20 @@ def test_a_foreign_folder_is_not_a_classifier(tmp_path):
         load_classifier(tmp_path)
 
 
+def tiny_run_and_classifier(tmp_path, model: str, *tiny: str):
+    """A 2-step run of a tiny ``model`` and a 1-epoch classifier, both on an image folder."""
+    dataset = f"folder:{make_image_folder(tmp_path / 'pets')}"
+    run, clf = tmp_path / "run", tmp_path / "clf"
+    train = [model, "--dataset", dataset, "--steps", "2", "--out", str(run), *tiny, *TINY_TRAIN]
+    assert main(train) == 0
+    classifier = ["classifier", "--dataset", dataset, "--epochs", "1", "--image-size", "8"]
+    assert main([*classifier, "--out", str(clf)]) == 0
+    return run, clf
+
+
 def test_evaluate_a_cgan_end_to_end(tmp_path, capsys):
-    folder = make_image_folder(tmp_path / "pets")
-    dataset = f"folder:{folder}"
-    run = tmp_path / "run"
     tiny = ["--latent-dim", "8", "--set", "channels=[8, 4]", "--set", "embed_dim=4"]
-    assert (
-        main(["cgan", "--dataset", dataset, "--steps", "2", "--out", str(run), *tiny, *TINY_TRAIN])
-        == 0
-    )
-    clf = tmp_path / "clf"
-    assert (
-        main(
-            [
-                "classifier",
-                "--dataset",
-                dataset,
-                "--epochs",
-                "1",
-                "--image-size",
-                "8",
-                "--out",
-                str(clf),
-            ]
-        )
-        == 0
-    )
+    run, clf = tiny_run_and_classifier(tmp_path, "cgan", *tiny)
     capsys.readouterr()
     assert main(["evaluate", str(run), "--classifier", str(clf), "--n", "40", "--write-meta"]) == 0
     out = capsys.readouterr().out
@@ -109,30 +97,8 @@ def test_code_readings_name_what_each_infogan_category_draws():
 
 
 def test_evaluate_a_dcgan_with_an_infogan_code(tmp_path, capsys):
-    folder = make_image_folder(tmp_path / "pets")
-    dataset = f"folder:{folder}"
-    run, clf = tmp_path / "run", tmp_path / "clf"
     tiny = ["--latent-dim", "8", "--set", "channels=[8, 4]", "--latent-code", "3"]
-    assert (
-        main(["dcgan", "--dataset", dataset, "--steps", "2", "--out", str(run), *tiny, *TINY_TRAIN])
-        == 0
-    )
-    assert (
-        main(
-            [
-                "classifier",
-                "--dataset",
-                dataset,
-                "--epochs",
-                "1",
-                "--image-size",
-                "8",
-                "--out",
-                str(clf),
-            ]
-        )
-        == 0
-    )
+    run, clf = tiny_run_and_classifier(tmp_path, "dcgan", *tiny)
     capsys.readouterr()
     assert main(["evaluate", str(run), "--classifier", str(clf), "--n", "60"]) == 0
     out = capsys.readouterr().out
