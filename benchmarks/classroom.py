@@ -51,10 +51,15 @@ default DCGAN (bf16: 11.7 and 1.8 steps/s). The targets (judge >= 75% confident,
 48,000 images, which is about 60-100 s at those rates.
 
 On the idle 2-core machine (2 threads, nothing else running), `python benchmarks/classroom.py
---data-dir ../shared/data` after 60 s of training: classroom 2,623 steps (657-758 images/s),
-judge confident 62.0% / rarest 3.5% (reference 55.1% / 3.0%); defaults 470 steps, judge 53.4% /
-2.1% (reference 29.1% / 0.1%). For scale, the judge reads the fully trained shipped models:
-dcgan-mnist (1.9M images) 71.3% confident, mlp-gan-mnist 86.2%, real test digits 98.8%.
+--data-dir ../shared/data` after 60 s of training (reference / judge, confident share and rarest
+class): classroom 4,214 steps (1,040-1,161 images/s), 60.0% / 65.0% confident, rarest 4.0% / 3.4%;
+defaults 1,674 steps (bf16), 53.9% / 59.7%, rarest 4.0% / 4.0%; train-tab (the Train page, one
+torch thread, its live grids and quality probe included) 2,948 steps in 60.9 s, 54.5% / 67.9%,
+rarest 3.8% / 4.1%. Targets NOT met. For scale, the judge reads the fully trained shipped models:
+dcgan-mnist (InfoGAN code, 68,000 steps x 64) 87.6% confident, dcgan-mnist-plain (1.9M images)
+71.3%, mlp-gan-mnist 86.2%, real test digits 98.8%. The InfoGAN code does not help within the
+minute (`--latent-code 10` with the preset, 42,000 images, 1 thread: judge 63.6% / 4.9% against
+64.3% / 4.1% without): its categories need thousands of steps to form.
 """
 
 from __future__ import annotations
