@@ -79,6 +79,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a checkout
 
 from trainers.data import ImageData, load_dataset, to_uint8_images  # noqa: E402
+from trainers.device import torch_threads  # noqa: E402
 from trainers.engine import GANTrainer, TrainConfig  # noqa: E402
 from trainers.evaluate import classifier_dir_for, load_classifier  # noqa: E402
 from trainers.pipeline import uint8_to_model_input  # noqa: E402
@@ -254,11 +255,9 @@ def main() -> int:
     summary = []
     for name in names:
         if name == "train-tab":
-            threads = torch.get_num_threads()
-            torch.set_num_threads(args.threads or 1)  # the explorer's default --threads 1
-            with tempfile.TemporaryDirectory() as runs:
+            # the explorer's default --threads 1
+            with torch_threads(args.threads or 1), tempfile.TemporaryDirectory() as runs:
                 mark = train_tab_minute(args.data_dir, judges, Path(runs))
-            torch.set_num_threads(threads)
             cells = "".join(f" | {c:14.1%} {r:16.1%}" for c, r in mark.read.values())
             print(f"\ntrain-tab: the Train page, preset classroom, {args.threads or 1} thread(s)")
             print(f"{'wall s':>8} {'step':>6} {'images/s':>9}{heading}")

@@ -17,6 +17,7 @@ import pytest
 import torch
 
 from trainers.data import ImageData, synthetic_dataset
+from trainers.device import torch_threads
 from trainers.engine import GANTrainer, TrainConfig
 from trainers.loop import JsonlLogger
 from trainers.registry import families, get_spec
@@ -90,10 +91,8 @@ def process_temp_folders_restored():
 def one_torch_thread():
     """One intra-op thread, as the app uses (much faster on a busy 2-core machine). Use it with
     ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with torch_threads(1):
+        yield
 
 
 @pytest.fixture

@@ -8,9 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 from browser_support import chromium, free_port, need_chromium, streamlit_server
 from conftest import train_run
+
+from trainers.device import torch_threads
 
 TIMEOUT_MS = 60_000
 
@@ -19,11 +20,9 @@ TIMEOUT_MS = 60_000
 def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
     need_chromium()
     folder = tmp_path_factory.mktemp("deep-links")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    train_run(folder / "dcgan-tiny", "dcgan")
-    train_run(folder / "cgan-tiny", "cgan")
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        train_run(folder / "dcgan-tiny", "dcgan")
+        train_run(folder / "cgan-tiny", "cgan")
     return folder
 
 

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from browser_support import chromium, free_port, need_chromium, streamlit_server
 from conftest import train_run
 
 from trainers import latent_space
 from trainers.cli import main as gan_train
+from trainers.device import torch_threads
 from trainers.pipeline import GANPipeline
 
 pytestmark = pytest.mark.browser
@@ -59,11 +59,9 @@ def assert_close(actual: np.ndarray, expected: np.ndarray) -> None:
 def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     need_chromium()
     root = tmp_path_factory.mktemp("widget-browser")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    train_run(root / "checkpoints" / "a-dcgan-tiny", "dcgan")
-    train_run(root / "checkpoints" / "b-cgan-tiny", "cgan")
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        train_run(root / "checkpoints" / "a-dcgan-tiny", "dcgan")
+        train_run(root / "checkpoints" / "b-cgan-tiny", "cgan")
     (root / "empty").mkdir()
     return root
 

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import torch
 from browser_support import chromium, free_port, need_chromium, streamlit_server
 from conftest import build_trainer
 
+from trainers.device import torch_threads
 from trainers.events import CallbackList
 from trainers.loop import JsonlLogger, SampleSaver, write_run_options
 
@@ -43,14 +43,13 @@ def checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A checkpoint folder with two tiny dcgan runs: log.jsonl, samples/ and options.json."""
     need_chromium()
     folder = tmp_path_factory.mktemp("runs-browser")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    for loss in RUNS:
-        out = folder / loss
-        trainer = build_trainer("dcgan", out_dir=out, sample_every=2, loss=loss)
-        write_run_options(out, "pytest", trainer.config, trainer.model_config)
-        trainer.run(CallbackList([JsonlLogger(out / "log.jsonl", 1), SampleSaver(out / "samples")]))
-    torch.set_num_threads(threads)
+    with torch_threads(1):
+        for loss in RUNS:
+            out = folder / loss
+            trainer = build_trainer("dcgan", out_dir=out, sample_every=2, loss=loss)
+            write_run_options(out, "pytest", trainer.config, trainer.model_config)
+            saved = [JsonlLogger(out / "log.jsonl", 1), SampleSaver(out / "samples")]
+            trainer.run(CallbackList(saved))
     return folder
 
 

@@ -219,13 +219,12 @@ def evaluate_checkpoint(
         "sampling_images_per_s": round(n / sample_seconds, 1),
         "inception_fid": _inception_fid_note(),
     }
+    names = list(cmeta.get("class_names") or [str(i) for i in range(k)])
     asked = None if samples.labels is None else samples.labels.numpy()
     if asked is not None:
-        names = list(cmeta.get("class_names") or [str(i) for i in range(k)])
         result |= label_figures(predicted_t, top, torch.as_tensor(asked), names)
     code_size = int(getattr(pipe.config, "latent_code", 0) or 0)
     if code_size:  # InfoGAN: which class the classifier reads in each of G's own categories
-        names = list(cmeta.get("class_names") or [str(i) for i in range(k)])
         _, codes = categorical_code(samples.latents, code_size)
         result["code_categories"] = code_readings(codes.numpy(), predicted, names, code_size)
     # The second opinion: a held-out judge of another design, never used to choose checkpoints
